@@ -1,0 +1,1 @@
+"""tailwatch.analysis."""

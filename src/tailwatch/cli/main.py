@@ -1,0 +1,29 @@
+"""The ``tailwatch`` command: one Typer app, each command group in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="tailwatch",
+    help="Turn ADS-B / Mode S data into evidence about military and government aircraft.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _register() -> None:
+    # Each module adds its commands to ``app``; imported here, not at package import.
+    # Keep one line per module, sorted.
+    pass
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    _register()
+    app()
+
+
+if __name__ == "__main__":
+    main()
