@@ -1,0 +1,219 @@
+"""The store's catalog (``STORE/catalog.duckdb``): files, rejects, dirty aircraft-days, derived tables.
+
+Connections are short-lived: every function opens the catalog, does one
+transaction and closes it, so a reader and a writer process never lock each
+other out for more than a moment. Opening retries while another process holds
+the DuckDB file lock. Writers (ingest, derived-table writes, recovery) also hold
+an advisory ``flock`` on ``STORE/.writer.lock`` so that only one writes at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from tailwatch.errors import Rejects, StoreError
+
+CATALOG = "catalog.duckdb"
+LOCK = ".writer.lock"
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS files (
+    file_id BIGINT PRIMARY KEY, path VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, size BIGINT,
+    format VARCHAR, receiver VARCHAR, status VARCHAR NOT NULL, rows_read BIGINT, rows_stored BIGINT,
+    duplicates BIGINT, rejects BIGINT, error VARCHAR, started TIMESTAMPTZ, finished TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS rejects (
+    file_id BIGINT NOT NULL, reason VARCHAR NOT NULL, count BIGINT NOT NULL, samples VARCHAR);
+CREATE TABLE IF NOT EXISTS dirty (icao24 INTEGER NOT NULL, day DATE NOT NULL, PRIMARY KEY (icao24, day));
+CREATE TABLE IF NOT EXISTS derived_meta (
+    name VARCHAR PRIMARY KEY, path VARCHAR NOT NULL, generation BIGINT NOT NULL, rows BIGINT,
+    updated TIMESTAMPTZ);
+"""
+
+#: Statuses of the ``files`` table. Only ``done`` files are visible to queries.
+RUNNING, DONE, FAILED, INTERRUPTED = "running", "done", "failed", "interrupted"
+
+
+@contextlib.contextmanager
+def connect(root: Path, read_only: bool = False, wait_s: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open ``root/catalog.duckdb`` for one short piece of work, retrying while another process holds it."""
+    path = root / CATALOG
+    deadline = time.monotonic() + wait_s
+    delay = 0.02
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower() or time.monotonic() > deadline:
+                raise StoreError(f"cannot open the store catalog {path}: {e}") from e
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+    try:
+        con.execute("SET TimeZone='UTC'")
+        yield con
+    finally:
+        con.close()
+
+
+def create(root: Path) -> None:
+    """Create the catalog tables if they are missing."""
+    with connect(root) as con:
+        con.execute(_DDL)
+
+
+@contextlib.contextmanager
+def writer_lock(root: Path, blocking: bool = True) -> Iterator[bool]:
+    """Hold the store's writer lock; yields False (without the lock) if ``blocking`` is off and it is taken."""
+    fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def snapshot(root: Path) -> dict[str, pa.Table]:
+    """Copies of the catalog tables (``files``, ``rejects``, ``dirty``, ``derived_meta``) as Arrow."""
+    with connect(root, read_only=True) as con:
+        return {
+            name: con.sql(f"SELECT * FROM {name} ORDER BY ALL").to_arrow_table()
+            for name in ("files", "rejects", "dirty", "derived_meta")
+        }
+
+
+def done_hashes(root: Path) -> dict[str, int]:
+    """sha256 → file_id of every file whose ingest finished."""
+    with connect(root, read_only=True) as con:
+        rows = con.execute("SELECT sha256, min(file_id) FROM files WHERE status = ? GROUP BY 1", [DONE]).fetchall()
+    return {str(s): int(i) for s, i in rows}
+
+
+def file_ids(root: Path, status: str | None = None) -> set[int]:
+    """Ids of catalogued files, optionally only those with ``status``."""
+    with connect(root, read_only=True) as con:
+        if status is None:
+            rows = con.execute("SELECT file_id FROM files").fetchall()
+        else:
+            rows = con.execute("SELECT file_id FROM files WHERE status = ?", [status]).fetchall()
+    return {int(r[0]) for r in rows}
+
+
+def begin_file(root: Path, path: str, sha256: str, size: int, fmt: str | None, receiver: str | None) -> int:
+    """Add a file in state ``running`` and return its new id."""
+    with connect(root) as con:
+        con.execute("BEGIN")
+        (next_id,) = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM files").fetchone() or (1,)
+        con.execute(
+            "INSERT INTO files (file_id, path, sha256, size, format, receiver, status, started)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [next_id, path, sha256, size, fmt, receiver, RUNNING, _now()],
+        )
+        con.execute("COMMIT")
+    return int(next_id)
+
+
+def finish_file(
+    root: Path,
+    file_id: int,
+    *,
+    status: str,
+    fmt: str | None,
+    rows_read: int,
+    rows_stored: int,
+    duplicates: int,
+    rejects: Rejects,
+    error: str | None,
+    touched: pa.Table | None,
+) -> None:
+    """Mark a file finished (``done`` makes its parts visible), with its counts, rejects and dirty days.
+
+    Everything happens in one transaction: a crash leaves the file ``running``.
+    """
+    with connect(root) as con:
+        con.execute("BEGIN")
+        con.execute(
+            "UPDATE files SET status = ?, format = coalesce(?, format), rows_read = ?, rows_stored = ?,"
+            " duplicates = ?, rejects = ?, error = ?, finished = ? WHERE file_id = ?",
+            [status, fmt, rows_read, rows_stored, duplicates, rejects.total, error, _now(), file_id],
+        )
+        for reason, n in rejects.counts.items():
+            samples = [str(s) for s in rejects.samples if s.reason == reason]
+            con.execute(
+                "INSERT INTO rejects VALUES (?, ?, ?, ?)", [file_id, reason, n, json.dumps(samples)]
+            )
+        if touched is not None and touched.num_rows and status == DONE:
+            con.register("touched_days", touched)
+            con.execute(
+                "INSERT OR IGNORE INTO dirty SELECT DISTINCT icao24, day FROM touched_days"
+            )
+            con.unregister("touched_days")
+        con.execute("COMMIT")
+
+
+def mark_interrupted(root: Path, ids: set[int]) -> None:
+    """Mark unfinished files ``interrupted`` after their parts were removed."""
+    if not ids:
+        return
+    with connect(root) as con:
+        con.execute(
+            "UPDATE files SET status = ?, error = 'interrupted; removed and redone on the next ingest'"
+            " WHERE list_contains(?, file_id)",
+            [INTERRUPTED, sorted(ids)],
+        )
+
+
+def dirty(root: Path) -> pa.Table:
+    """The (icao24, day) pairs touched by ingests since they were last cleared."""
+    with connect(root, read_only=True) as con:
+        return con.sql("SELECT icao24, day FROM dirty ORDER BY icao24, day").to_arrow_table()
+
+
+def clear_dirty(root: Path, pairs: pa.Table | None) -> None:
+    """Forget the given (icao24, day) pairs (all of them when ``pairs`` is None)."""
+    with connect(root) as con:
+        if pairs is None:
+            con.execute("DELETE FROM dirty")
+            return
+        con.register("done_pairs", pairs.select(["icao24", "day"]))
+        con.execute(
+            "DELETE FROM dirty WHERE EXISTS (SELECT 1 FROM done_pairs d"
+            " WHERE d.icao24 = dirty.icao24 AND d.day = dirty.day)"
+        )
+        con.unregister("done_pairs")
+
+
+def derived_meta(root: Path) -> dict[str, dict[str, Any]]:
+    """name → {path, generation, rows} of each derived table written so far."""
+    with connect(root, read_only=True) as con:
+        rows = con.execute("SELECT name, path, generation, rows FROM derived_meta").fetchall()
+    return {str(n): {"path": str(p), "generation": int(g), "rows": int(r)} for n, p, g, r in rows}
+
+
+def set_derived(root: Path, name: str, path: str, generation: int, rows: int) -> None:
+    """Point derived table ``name`` at a new generation file (atomic switch)."""
+    with connect(root) as con:
+        con.execute(
+            "INSERT OR REPLACE INTO derived_meta VALUES (?, ?, ?, ?, ?)", [name, path, generation, rows, _now()]
+        )

@@ -1,0 +1,442 @@
+"""Putting files into the store: expand paths, read, decode, deduplicate, write parts, catalogue.
+
+One input file is handled as follows (see ``docs/architecture.md``, store/):
+
+1. hash the file (sha256 of its bytes); a hash already ingested is skipped;
+2. catalogue it as ``running``;
+3. read it with its :mod:`tailwatch.sources` reader (frames go through one
+   :class:`tailwatch.decode.Decoder` per file, fed chunk by chunk);
+4. every ``flush_rows`` rows, deduplicate the buffered rows among themselves and
+   against the stored rows of the same days, and write them as parts (atomic);
+5. mark it ``done`` in one catalog transaction — only then do queries see it.
+
+Dedup key: ``(icao24, time, lat, lon)`` for rows with a position; rows without a
+position (velocity, identification, altitude-only) also compare their value
+columns, so that two different messages of one aircraft in the same
+microsecond are not collapsed.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import importlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tailwatch.errors import InputError, Rejects
+from tailwatch.schema import POSITIONS
+from tailwatch.store import catalog
+from tailwatch.store.parts import list_parts, part_path, write_atomic
+
+#: Called as ``progress(path, bytes_done, bytes_total, rows)`` after each chunk of a file.
+ProgressFn = Callable[[str, int, int, int], None]
+
+_VALUE_COLS = ("alt_baro", "alt_geom", "gs", "track", "vrate", "callsign", "squawk", "on_ground", "emergency")
+_KEY_EXPRS = ", ".join(f"CASE WHEN lat IS NULL THEN {c} END AS k_{c}" for c in _VALUE_COLS)
+_KEY_COLS = ["icao24", "time", "lat", "lon", *(f"k_{c}" for c in _VALUE_COLS)]
+_JOIN = " AND ".join(
+    ["u.icao24 = e.icao24", "u.time = e.time"]
+    + [f"u.{c} IS NOT DISTINCT FROM e.{c}" for c in _KEY_COLS[2:]]
+)
+_US_PER_DAY = 86_400_000_000
+_GLOB_CHARS = set("*?[")
+
+
+@dataclass
+class FileReport:
+    """What happened to one input file."""
+
+    path: str
+    status: str = "pending"  # stored | skipped | failed
+    file_id: int | None = None
+    format: str | None = None
+    size: int = 0
+    rows_read: int = 0
+    rows_stored: int = 0
+    duplicates: int = 0
+    rejects: Rejects = field(default_factory=Rejects)
+    error: str | None = None
+    same_as: int | None = None  # id of the already-ingested file with identical content
+
+
+@dataclass
+class IngestReport:
+    """Per-file outcome of :meth:`tailwatch.store.Store.ingest`."""
+
+    files: list[FileReport] = field(default_factory=list)
+
+    @property
+    def rows_stored(self) -> int:
+        """Rows added to the store by this ingest, all files."""
+        return sum(f.rows_stored for f in self.files)
+
+    @property
+    def duplicates(self) -> int:
+        """Rows skipped because the store already had them."""
+        return sum(f.duplicates for f in self.files)
+
+    @property
+    def rejects(self) -> Rejects:
+        """All rejects of all files, merged."""
+        total = Rejects()
+        for f in self.files:
+            total.merge(f.rejects)
+        return total
+
+    @property
+    def ok(self) -> bool:
+        """True if at least one file could be read (stored, or already in the store)."""
+        return any(f.status in ("stored", "skipped") for f in self.files)
+
+    def to_table(self) -> pa.Table:
+        """One row per file: path, status, format, rows read/stored, duplicates, rejects, first problem."""
+        def first_problem(f: FileReport) -> str | None:
+            if f.error:
+                return f.error
+            return str(f.rejects.samples[0]) if f.rejects.samples else None
+
+        return pa.table(
+            {
+                "file_id": pa.array([f.file_id for f in self.files], pa.int64()),
+                "path": [f.path for f in self.files],
+                "status": [f.status for f in self.files],
+                "format": [f.format for f in self.files],
+                "rows_read": pa.array([f.rows_read for f in self.files], pa.int64()),
+                "rows_stored": pa.array([f.rows_stored for f in self.files], pa.int64()),
+                "duplicates": pa.array([f.duplicates for f in self.files], pa.int64()),
+                "rejects": pa.array([f.rejects.total for f in self.files], pa.int64()),
+                "problem": pa.array([first_problem(f) for f in self.files], pa.string()),
+            }
+        )
+
+
+class _Reader(Protocol):
+    name: str
+
+    def read(self, path: Path, rejects: Rejects, chunk_rows: int = ...) -> Iterator[Any]: ...
+
+
+def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
+    """Files named by ``paths`` (files, folders searched recursively, globs); and the names that matched nothing.
+
+    Hidden files and folders (``.name``) inside folders are skipped. Each file appears once.
+    """
+    out: list[Path] = []
+    missing: list[str] = []
+    seen: set[Path] = set()
+
+    def add(p: Path) -> None:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+
+    def add_any(p: Path) -> bool:
+        if p.is_file():
+            add(p)
+            return True
+        if p.is_dir():
+            for sub in sorted(p.rglob("*")):
+                rel = sub.relative_to(p).parts
+                if sub.is_file() and not any(x.startswith(".") for x in rel):
+                    add(sub)
+            return True
+        return False
+
+    for raw in paths:
+        text = str(raw)
+        p = Path(text).expanduser()
+        if add_any(p):
+            continue
+        if _GLOB_CHARS & set(text):
+            matches = sorted(glob.glob(str(p), recursive=True))
+            if any([add_any(Path(m)) for m in matches]):
+                continue
+        missing.append(text)
+    return out, missing
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file's bytes (as stored on disk, compressed or not)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def conform(batch: pa.RecordBatch | pa.Table, file_id: int, receiver: str | None, path: str,
+            rejects: Rejects) -> pa.Table:
+    """A reader's or decoder's batch as a ``POSITIONS`` table with ``file_id``/``receiver`` filled.
+
+    Rows without a time or with an address outside 24 bits are counted in ``rejects`` and dropped.
+    """
+    t = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+    n = t.num_rows
+    cols = []
+    for f in POSITIONS:
+        if f.name == "file_id":
+            cols.append(pa.array(np.full(n, file_id, dtype=np.int64)))
+        elif f.name == "receiver" and receiver is not None:
+            cols.append(pa.array([receiver] * n, pa.string()) if n else pa.array([], pa.string()))
+        elif f.name in t.column_names:
+            cols.append(t.column(f.name).cast(f.type))
+        elif f.name == "quality":
+            cols.append(pa.array(np.zeros(n, dtype=np.uint16)))
+        else:
+            cols.append(pa.nulls(n, f.type))
+    out = pa.Table.from_arrays(cols, schema=POSITIONS)
+    icao = out.column("icao24")
+    bad = pc.or_kleene(
+        pc.or_kleene(pc.is_null(out.column("time")), pc.is_null(icao)),
+        pc.or_kleene(pc.less(icao, 0), pc.greater(icao, 0xFFFFFF)),
+    )
+    bad = pc.fill_null(bad, True)
+    n_bad = pc.sum(bad).as_py() or 0
+    if n_bad:
+        rejects.add("row without time or valid ICAO address", path, "rows", f"{n_bad} rows", n=n_bad)
+        out = out.filter(pc.invert(bad))
+    return out
+
+
+def _iso(us: int) -> str:
+    """ISO text of a UTC time in microseconds, for a DuckDB literal.
+
+    >>> _iso(1_000_001)
+    '1970-01-01T00:00:01.000001+00:00'
+    """
+    return f"{np.datetime64(us, 'us')}+00:00"
+
+
+class FileWriter:
+    """Buffers one file's rows and writes them, deduplicated, as atomic parts."""
+
+    def __init__(self, root: Path, file_id: int, done_ids: set[int], flush_rows: int,
+                 memory_limit: str | None) -> None:
+        self.root = root
+        self.file_id = file_id
+        self.done_ids = done_ids
+        self.flush_rows = flush_rows
+        self.memory_limit = memory_limit
+        self.buffer: list[pa.Table] = []
+        self.buffered = 0
+        self.rows_in = 0
+        self.rows_stored = 0
+        self.n_parts = 0
+        self.touched: list[pa.Table] = []
+
+    def add(self, table: pa.Table) -> None:
+        """Buffer rows; flush when the buffer is full."""
+        if not table.num_rows:
+            return
+        self.buffer.append(table)
+        self.buffered += table.num_rows
+        self.rows_in += table.num_rows
+        if self.buffered >= self.flush_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        """Deduplicate the buffer (within itself and against stored rows) and write it as parts."""
+        if not self.buffer:
+            return
+        seg = pa.concat_tables(self.buffer)
+        self.buffer, self.buffered = [], 0
+        mm = pc.min_max(seg.column("time").cast(pa.int64()))
+        lo_us, hi_us = int(mm["min"].as_py()), int(mm["max"].as_py())
+        days = {str(np.datetime64(d, "D")) for d in range(lo_us // _US_PER_DAY, hi_us // _US_PER_DAY + 1)}
+        keep = self.done_ids | {self.file_id}
+        existing = [p.path for p in list_parts(self.root, days) if p.file_id in keep]
+        con = duckdb.connect()
+        try:
+            con.execute("SET TimeZone='UTC'")
+            if self.memory_limit:
+                con.execute(f"SET memory_limit='{self.memory_limit}'")
+            con.register("seg", seg)
+            cols = ", ".join(f"u.{c}" for c in POSITIONS.names)
+            uniq = (
+                f"SELECT DISTINCT ON ({', '.join(_KEY_COLS)}) * FROM (SELECT *, {_KEY_EXPRS} FROM seg)"
+                f" ORDER BY {', '.join(_KEY_COLS)}, quality DESC"
+            )
+            if existing:
+                files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in existing)
+                ex = (
+                    f"SELECT icao24, time, lat, lon, {_KEY_EXPRS} FROM read_parquet([{files}])"
+                    f" WHERE time BETWEEN '{_iso(lo_us)}'::TIMESTAMPTZ AND '{_iso(hi_us)}'::TIMESTAMPTZ"
+                )
+                q = (f"SELECT {cols}, epoch_us(u.time) // {_US_PER_DAY} AS d FROM ({uniq}) u"
+                     f" ANTI JOIN ({ex}) e ON {_JOIN} ORDER BY d, u.icao24, u.time")
+                out = con.sql(q).to_arrow_table()
+            else:
+                q = f"SELECT {cols}, epoch_us(u.time) // {_US_PER_DAY} AS d FROM ({uniq}) u ORDER BY d, u.icao24, u.time"
+                out = con.sql(q).to_arrow_table()
+        finally:
+            con.close()
+        self._write(out)
+
+    def _write(self, out: pa.Table) -> None:
+        if not out.num_rows:
+            return
+        d = out.column("d").to_numpy()
+        starts = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
+        ends = np.r_[starts[1:], len(d)]
+        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+            part = out.slice(s, e - s).drop_columns(["d"]).cast(POSITIONS)
+            day = str(np.datetime64(int(d[s]), "D"))
+            write_atomic(part, part_path(self.root, day, self.file_id, self.n_parts))
+            self.n_parts += 1
+        self.rows_stored += out.num_rows
+        pairs = out.select(["icao24", "d"]).group_by(["icao24", "d"]).aggregate([])
+        self.touched.append(
+            pa.table({"icao24": pairs.column("icao24"),
+                      "day": pairs.column("d").cast(pa.int32()).cast(pa.date32())})
+        )
+
+    def finish(self) -> pa.Table:
+        """Flush what is left; return the distinct (icao24, day) pairs written."""
+        self.flush()
+        if not self.touched:
+            return pa.table({"icao24": pa.array([], pa.int32()), "day": pa.array([], pa.date32())})
+        return pa.concat_tables(self.touched)
+
+
+def _sources() -> tuple[Callable[[Path], str], Callable[[str], _Reader]]:
+    mod = importlib.import_module("tailwatch.sources")
+    return mod.detect, mod.get_reader
+
+
+def _decoder(reference: tuple[float, float] | None, source: str) -> Any:
+    mod = importlib.import_module("tailwatch.decode")
+    return mod.Decoder(reference=reference, source=source)
+
+
+def ingest_file(
+    root: Path,
+    path: Path,
+    rep: FileReport,
+    done: dict[str, int],
+    *,
+    fmt: str,
+    receiver: str | None,
+    reader_options: dict[str, Any] | None,
+    reference: tuple[float, float] | None,
+    progress: ProgressFn | None,
+    chunk_rows: int,
+    flush_rows: int,
+    memory_limit: str | None,
+) -> None:
+    """Ingest one file into the store, filling ``rep``. Never raises for bad input."""
+    name = str(path)
+    try:
+        rep.size = path.stat().st_size
+        sha = sha256_of(path)
+    except OSError as e:
+        rep.status, rep.error = "failed", f"{name}: cannot read ({e.strerror or e})"
+        rep.rejects.add("unreadable file", name, "byte 0", str(e))
+        return
+    if sha in done:
+        rep.status, rep.same_as = "skipped", done[sha]
+        return
+    detect, get_reader = _sources()
+    file_id = catalog.begin_file(root, name, sha, rep.size, None if fmt == "auto" else fmt, receiver)
+    rep.file_id = file_id
+    writer = FileWriter(root, file_id, set(done.values()), flush_rows, memory_limit)
+    decoder = None
+    try:
+        if rep.size == 0:
+            raise InputError(name, "byte 0", "empty file")
+        rep.format = detect(path) if fmt == "auto" else fmt
+        reader = get_reader(rep.format)
+        chunks = (reader.read(path, rep.rejects, chunk_rows, **reader_options) if reader_options
+                  else reader.read(path, rep.rejects, chunk_rows))
+        for chunk in chunks:
+            batch = chunk.batch
+            if chunk.kind == "frames":
+                if decoder is None:
+                    decoder = _decoder(reference, rep.format)
+                batch = decoder.decode(batch, name, rep.rejects)
+            table = conform(batch, file_id, receiver, name, rep.rejects)
+            rep.rows_read += table.num_rows
+            writer.add(table)
+            if progress:
+                progress(name, min(int(chunk.bytes_read), rep.size), rep.size, rep.rows_read)
+    except InputError as e:
+        rep.error = str(e)
+        rep.rejects.add(e.reason, e.path, e.location)
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as e:  # a reader/decoder bug (or a Rust panic) must not stop the other files
+        rep.error = f"{name}: {type(e).__name__}: {e}"
+        rep.rejects.add("reader failure", name, "unknown", f"{type(e).__name__}: {e}")
+    touched = writer.finish()
+    rep.rows_stored = writer.rows_stored
+    rep.duplicates = rep.rows_read - rep.rows_stored
+    if rep.rows_read == 0 and rep.error is None:
+        rep.error = f"{name}: no usable records"
+        if not rep.rejects.total:
+            rep.rejects.add("no usable records", name, "whole file")
+    status = catalog.DONE if rep.rows_read > 0 else catalog.FAILED
+    rep.status = "stored" if status == catalog.DONE else "failed"
+    catalog.finish_file(
+        root, file_id, status=status, fmt=rep.format, rows_read=rep.rows_read, rows_stored=rep.rows_stored,
+        duplicates=rep.duplicates, rejects=rep.rejects, error=rep.error, touched=touched,
+    )
+    if status == catalog.DONE:
+        done[sha] = file_id
+    if progress:
+        progress(name, rep.size, rep.size, rep.rows_read)
+
+
+def ingest_table(root: Path, table: pa.Table, label: str, receiver: str | None, done: dict[str, int],
+                 flush_rows: int, memory_limit: str | None) -> FileReport:
+    """Ingest an in-memory ``POSITIONS`` table as if it were a file called ``label``."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as w:
+        w.write_table(table)
+    sha = hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+    rep = FileReport(path=label, format=str(table.column("source")[0]) if table.num_rows and
+                     "source" in table.column_names else None, size=table.nbytes)
+    if sha in done:
+        rep.status, rep.same_as = "skipped", done[sha]
+        return rep
+    file_id = catalog.begin_file(root, label, sha, table.nbytes, rep.format, receiver)
+    rep.file_id = file_id
+    writer = FileWriter(root, file_id, set(done.values()), flush_rows, memory_limit)
+    for batch in table.to_batches(max_chunksize=flush_rows):
+        t = conform(batch, file_id, receiver, label, rep.rejects)
+        rep.rows_read += t.num_rows
+        writer.add(t)
+    touched = writer.finish()
+    rep.rows_stored = writer.rows_stored
+    rep.duplicates = rep.rows_read - rep.rows_stored
+    status = catalog.DONE if rep.rows_read else catalog.FAILED
+    rep.status = "stored" if rep.rows_read else "failed"
+    catalog.finish_file(root, file_id, status=status, fmt=rep.format, rows_read=rep.rows_read,
+                        rows_stored=rep.rows_stored, duplicates=rep.duplicates, rejects=rep.rejects,
+                        error=None if rep.rows_read else "no rows", touched=touched)
+    if rep.rows_read:
+        done[sha] = file_id
+    return rep
+
+
+def ingest_paths(root: Path, paths: Sequence[str | Path], **kw: Any) -> IngestReport:
+    """Expand ``paths`` and ingest each file (the caller holds the writer lock)."""
+    files, missing = expand_paths(paths)
+    report = IngestReport()
+    for m in missing:
+        rep = FileReport(path=m, status="failed", error=f"{m}: no such file, folder or match")
+        rep.rejects.add("no such file", m, "path")
+        report.files.append(rep)
+    done = catalog.done_hashes(root)
+    for p in files:
+        rep = FileReport(path=str(p))
+        report.files.append(rep)
+        ingest_file(root, p, rep, done, **kw)
+    return report

@@ -1,0 +1,366 @@
+"""The store: Parquet parts + a DuckDB catalog, queried through DuckDB views.
+
+>>> import tempfile, pyarrow as pa
+>>> from tailwatch.schema import POSITIONS
+>>> s = Store.open(tempfile.mkdtemp())
+>>> t = pa.table({"time": pa.array([0], pa.timestamp("us", tz="UTC")), "icao24": pa.array([0x062F01], pa.int32()),
+...               "lat": [16.25], "lon": [-0.01], "quality": pa.array([1], pa.uint16())})
+>>> s.add_positions(t, "example").rows_stored
+1
+>>> s.sql("SELECT count(*) AS n FROM positions").column("n").to_pylist()
+[1]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from tailwatch.errors import StoreError
+from tailwatch.paths import default_store
+from tailwatch.schema import FINDINGS, LEGS, POSITIONS, STOPS, icao_of
+from tailwatch.store import catalog
+from tailwatch.store.ingest import FileReport, IngestReport, ProgressFn, ingest_paths, ingest_table
+from tailwatch.store.parts import DERIVED_DIR, list_parts, remove_leftovers, write_atomic
+
+#: Schemas of the derived tables the store knows (others take the schema of their first write).
+DERIVED_SCHEMAS: dict[str, pa.Schema] = {"legs": LEGS, "stops": STOPS, "findings": FINDINGS}
+_SORT_KEYS = {"legs": "t_start", "stops": "arrival", "findings": "t_start"}
+
+TimeLike = datetime | date | str
+IcaoLike = int | str | Sequence[int | str]
+
+
+def _icao_list(icao24: IcaoLike | None) -> list[int] | None:
+    """Normalise an address, hex text or list of them.
+
+    >>> _icao_list("062f01"), _icao_list([1, "00000A"])
+    ([405249], [1, 10])
+    """
+    if icao24 is None:
+        return None
+    items: Sequence[int | str] = [icao24] if isinstance(icao24, int | str) else icao24
+    return [v if isinstance(v, int) else icao_of(v) for v in items]
+
+
+def _time(value: TimeLike | None, end: bool = False) -> datetime | None:
+    """A UTC datetime from a datetime, date or ISO text; a bare date as ``until`` means the end of that day.
+
+    >>> _time("2023-08-20", end=True).isoformat()
+    '2023-08-21T00:00:00+00:00'
+    >>> _time("2023-08-20T10:00Z").isoformat()
+    '2023-08-20T10:00:00+00:00'
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"not an ISO date or time: {text!r}") from None
+    if not isinstance(value, datetime):
+        start = datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return start + timedelta(days=1) if end else start
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _sql_list(paths: Sequence[Path | str]) -> str:
+    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+
+
+class Store:
+    """A tailwatch store folder. Use :func:`open_store` (or :meth:`Store.open`) to get one."""
+
+    def __init__(self, root: Path, memory_limit: str | None = None) -> None:
+        self.root = root
+        self.memory_limit = memory_limit
+
+    # -- opening and recovery ------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path | None = None, memory_limit: str | None = None) -> Store:
+        """Open (creating if missing) the store at ``path`` (default :func:`tailwatch.paths.default_store`).
+
+        Leftovers of an interrupted ingest are removed, unless another process is writing.
+        """
+        root = Path(path).expanduser() if path is not None else default_store()
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"cannot create the store folder {root}: {e}") from e
+        if root.exists() and not root.is_dir():
+            raise StoreError(f"{root} is not a folder")
+        store = cls(root, memory_limit or os.environ.get("TAILWATCH_MEMORY_LIMIT"))
+        with catalog.writer_lock(root, blocking=False) as locked:
+            if locked or not (root / catalog.CATALOG).exists():
+                catalog.create(root)
+            if locked:
+                store._recover()
+        return store
+
+    def _recover(self) -> None:
+        """Remove parts of unfinished files and stray temporary/derived files (writer lock held)."""
+        running = catalog.file_ids(self.root, catalog.RUNNING)
+        done = catalog.file_ids(self.root, catalog.DONE)
+        remove_leftovers(self.root, done)
+        catalog.mark_interrupted(self.root, running)
+        meta = catalog.derived_meta(self.root)
+        live = {Path(m["path"]).resolve() for m in meta.values()}
+        base = self.root / DERIVED_DIR
+        if base.is_dir():
+            for f in base.rglob("*.parquet"):
+                if f.resolve() not in live:
+                    f.unlink(missing_ok=True)
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.root)!r})"
+
+    # -- ingest -------------------------------------------------------------------------------------
+    def ingest(
+        self,
+        paths: Sequence[str | Path] | str | Path,
+        format: str = "auto",
+        receiver: str | None = None,
+        reader_options: dict[str, Any] | None = None,
+        reference: tuple[float, float] | None = None,
+        progress: ProgressFn | None = None,
+        chunk_rows: int = 500_000,
+        flush_rows: int = 2_000_000,
+    ) -> IngestReport:
+        """Ingest files, folders (recursive) and globs; see :mod:`tailwatch.store.ingest`.
+
+        Idempotent (same content skipped by hash, rows deduplicated) and crash-safe.
+        ``reader_options`` are passed to the reader's ``read`` as keyword arguments
+        (e.g. ``{"start_time": datetime}`` for AVR without timestamps); ``reference``
+        (lat, lon) is the receiver site for surface and local CPR decoding.
+        """
+        items = [paths] if isinstance(paths, str | Path) else list(paths)
+        with catalog.writer_lock(self.root):
+            self._recover()
+            return ingest_paths(
+                self.root, items, fmt=format, receiver=receiver, reader_options=reader_options,
+                reference=reference, progress=progress, chunk_rows=chunk_rows, flush_rows=flush_rows,
+                memory_limit=self.memory_limit,
+            )
+
+    def add_positions(self, table: pa.Table, label: str, receiver: str | None = None) -> FileReport:
+        """Ingest an in-memory ``POSITIONS`` table (a simulator run, a notebook result) under ``label``.
+
+        Same guarantees as :meth:`ingest`: identical content is skipped, rows are deduplicated.
+        """
+        with catalog.writer_lock(self.root):
+            self._recover()
+            done = catalog.done_hashes(self.root)
+            return ingest_table(self.root, table, label, receiver, done, 2_000_000, self.memory_limit)
+
+    # -- catalog ------------------------------------------------------------------------------------
+    def files(self) -> pa.Table:
+        """The ``files`` catalog table: one row per ingested (or failed) file."""
+        return catalog.snapshot(self.root)["files"]
+
+    def rejects(self) -> pa.Table:
+        """Rejected inputs by file and reason, with sample locations (JSON list)."""
+        return catalog.snapshot(self.root)["rejects"]
+
+    def dirty(self) -> pa.Table:
+        """(icao24, day) pairs touched by ingests since :meth:`clear_dirty` last removed them."""
+        return catalog.dirty(self.root)
+
+    def clear_dirty(self, table: pa.Table | None = None) -> None:
+        """Forget the (icao24, day) pairs of ``table`` (as returned by :meth:`dirty`), or all when None.
+
+        An analysis build reads :meth:`dirty`, rebuilds those aircraft, then clears exactly
+        that table, so days ingested meanwhile stay dirty.
+        """
+        catalog.clear_dirty(self.root, table)
+
+    # -- queries ------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def connect(self, days: set[str] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An in-memory DuckDB connection with views ``positions`` (plus a ``day`` column),
+        ``legs``, ``stops``, ``findings``, ``files``, ``rejects`` and ``dirty``.
+
+        The catalog is read once and released; the connection only reads Parquet files.
+        """
+        snap = catalog.snapshot(self.root)
+        files = snap["files"]
+        done = set(
+            pc.filter(files.column("file_id"), pc.equal(files.column("status"), catalog.DONE)).to_pylist()
+        )
+        parts = [p.path for p in list_parts(self.root, days) if p.file_id in done]
+        config: dict[str, Any] = {"temp_directory": os.path.join(tempfile.gettempdir(), f"tailwatch-duckdb-{os.getpid()}")}
+        if self.memory_limit:
+            config["memory_limit"] = self.memory_limit
+        con = duckdb.connect(config=config)
+        try:
+            con.execute("SET TimeZone='UTC'")
+            if parts:
+                con.execute(
+                    "CREATE VIEW positions AS SELECT * FROM read_parquet("
+                    f"{_sql_list(parts)}, hive_partitioning = true, hive_types = {{'day': DATE}})"
+                )
+            else:
+                empty = POSITIONS.empty_table().append_column("day", pa.array([], pa.date32()))
+                con.register("positions", empty)
+            meta = {str(r["name"]): r for r in snap["derived_meta"].to_pylist()}
+            for name, schema in DERIVED_SCHEMAS.items():
+                if name in meta:
+                    con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_sql_list([meta[name]['path']])})")
+                else:
+                    con.register(name, schema.empty_table())
+            for name in ("files", "rejects", "dirty"):
+                con.register(name, snap[name])
+            yield con
+        finally:
+            con.close()
+
+    def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pa.Table:
+        """Run SQL over the views ``positions``, ``legs``, ``stops``, ``findings``, ``files``, ``rejects``, ``dirty``."""
+        with self.connect() as con:
+            return con.sql(query, params=params).to_arrow_table()
+
+    def _where(self, icao24: IcaoLike | None, since: TimeLike | None,
+               until: TimeLike | None) -> tuple[str, dict[str, Any], set[str] | None]:
+        conds: list[str] = ["TRUE"]
+        params: dict[str, Any] = {}
+        ids = _icao_list(icao24)
+        if ids is not None:
+            conds.append("list_contains($ids, icao24)" if len(ids) > 1 else "icao24 = $ids[1]")
+            params["ids"] = ids
+        t0, t1 = _time(since), _time(until, end=True)
+        days: set[str] | None = None
+        if t0 is not None:
+            conds.append("time >= $t0")
+            params["t0"] = t0
+        if t1 is not None:
+            conds.append("time < $t1")
+            params["t1"] = t1
+        if t0 is not None and t1 is not None:
+            n = (t1.date() - t0.date()).days
+            days = {str(t0.date() + timedelta(days=i)) for i in range(n + 1)}
+        return " AND ".join(conds), params, days
+
+    @staticmethod
+    def _schema(columns: Sequence[str] | None) -> pa.Schema:
+        if columns is None:
+            return POSITIONS
+        unknown = [c for c in columns if c not in POSITIONS.names]
+        if unknown:
+            raise ValueError(f"unknown positions column(s): {', '.join(unknown)}")
+        return pa.schema([POSITIONS.field(c) for c in columns])
+
+    def positions(self, icao24: IcaoLike | None = None, since: TimeLike | None = None,
+                  until: TimeLike | None = None, columns: Sequence[str] | None = None) -> pa.Table:
+        """Positions (``POSITIONS`` schema) sorted by (icao24, time); ``until`` is exclusive
+        (a bare date includes that whole day). ``icao24`` takes an int, hex text or a list."""
+        schema = self._schema(columns)
+        where, params, days = self._where(icao24, since, until)
+        with self.connect(days) as con:
+            q = f"SELECT {', '.join(schema.names)} FROM positions WHERE {where} ORDER BY icao24, time"
+            return con.sql(q, params=params).to_arrow_table().cast(schema)
+
+    def iter_aircraft_batches(self, rows: int = 1_000_000, since: TimeLike | None = None,
+                              until: TimeLike | None = None, icao24: IcaoLike | None = None,
+                              columns: Sequence[str] | None = None) -> Iterator[pa.Table]:
+        """Stream positions sorted by (icao24, time) in tables of about ``rows`` rows, each
+        holding only whole aircraft (an aircraft with more rows than ``rows`` comes alone)."""
+        cols = list(columns) if columns is not None else list(POSITIONS.names)
+        if "icao24" not in cols:
+            cols.insert(0, "icao24")
+        if "time" not in cols:
+            cols.insert(1, "time")
+        schema = self._schema(cols)
+        where, params, days = self._where(icao24, since, until)
+        with self.connect(days) as con:
+            q = f"SELECT {', '.join(schema.names)} FROM positions WHERE {where} ORDER BY icao24, time"
+            reader = con.sql(q, params=params).to_arrow_reader(max(1, min(rows, 1_000_000)))
+            pending: list[pa.Table] = []
+            count = 0
+            for batch in reader:
+                if not batch.num_rows:
+                    continue
+                pending.append(pa.Table.from_batches([batch]))
+                count += batch.num_rows
+                if count < rows:
+                    continue
+                table = pa.concat_tables(pending)
+                icao = table.column("icao24").to_numpy()
+                cut = int(np.searchsorted(icao, icao[-1], side="left"))
+                if cut == 0:  # one aircraft so far: keep collecting its rows
+                    pending, count = [table], table.num_rows
+                    continue
+                yield table.slice(0, cut).cast(schema).combine_chunks()
+                tail = table.slice(cut)
+                pending, count = [tail], tail.num_rows
+            if count:
+                yield pa.concat_tables(pending).cast(schema).combine_chunks()
+
+    # -- derived tables -------------------------------------------------------------------------------
+    def derived(self, name: str, icao24: IcaoLike | None = None) -> pa.Table:
+        """A derived table (``legs``, ``stops``, ``findings`` ...), optionally only some aircraft."""
+        meta = catalog.derived_meta(self.root).get(name)
+        if meta is None:
+            if name not in DERIVED_SCHEMAS:
+                raise StoreError(f"no derived table {name!r} in {self.root}")
+            return DERIVED_SCHEMAS[name].empty_table()
+        table = pq.read_table(meta["path"])
+        if name in DERIVED_SCHEMAS:
+            table = table.cast(DERIVED_SCHEMAS[name])
+        ids = _icao_list(icao24)
+        if ids is not None:
+            table = table.filter(pc.is_in(table.column("icao24"), pa.array(ids, pa.int32())))
+        return table
+
+    def write_derived(self, name: str, table: pa.Table, icao24: IcaoLike | None = None) -> None:
+        """Replace derived table ``name`` (``icao24=None``), or only the rows of the aircraft ``icao24``.
+
+        The new version is written to a new file and switched in one catalog update, so readers
+        see either the old or the new table, never a mix.
+        """
+        if not name.isidentifier() or name in ("positions", "files", "rejects", "dirty"):
+            raise ValueError(f"bad derived table name {name!r}")
+        schema = DERIVED_SCHEMAS.get(name, table.schema)
+        new = table.select(schema.names).cast(schema)
+        ids = _icao_list(icao24)
+        with catalog.writer_lock(self.root):
+            meta = catalog.derived_meta(self.root).get(name)
+            if ids is not None:
+                wanted = pa.array(ids, pa.int32())
+                outside = pc.sum(pc.invert(pc.fill_null(pc.is_in(new.column("icao24"), wanted), False))).as_py()
+                if outside:
+                    raise ValueError(f"{outside} rows of {name} belong to aircraft outside icao24={icao24!r}")
+                if meta is not None:
+                    old = pq.read_table(meta["path"]).cast(schema)
+                    kept = old.filter(pc.invert(pc.fill_null(pc.is_in(old.column("icao24"), wanted), False)))
+                    new = pa.concat_tables([kept, new])
+            sort = [("icao24", "ascending")] if "icao24" in schema.names else []
+            if name in _SORT_KEYS:
+                sort.append((_SORT_KEYS[name], "ascending"))
+            if sort:
+                new = new.sort_by(sort)
+            generation = (meta["generation"] if meta else 0) + 1
+            path = self.root / DERIVED_DIR / name / f"g{generation}.parquet"
+            write_atomic(new, path)
+            catalog.set_derived(self.root, name, str(path), generation, new.num_rows)
+            if meta is not None and Path(meta["path"]) != path:
+                Path(meta["path"]).unlink(missing_ok=True)
+
+
+def open_store(path: str | Path | None = None, memory_limit: str | None = None) -> Store:
+    """Open the store at ``path`` (default ``$TAILWATCH_STORE`` or the XDG data folder), creating it if needed.
+
+    ``memory_limit`` (e.g. ``"2GB"``, default ``$TAILWATCH_MEMORY_LIMIT`` or DuckDB's own) bounds
+    DuckDB's memory; larger sorts spill to a temporary folder.
+    """
+    return Store.open(path, memory_limit)
