@@ -1,0 +1,332 @@
+"""Article text → the checkable claims a careful reader finds in it.
+
+Domain-specific pattern extraction, no network and no model: aircraft
+(registrations, hex addresses, type names), routes written as sequences of
+places ("Bamako-Gao-Tessalit-Niamay-Bamako"), flights "from X to Y", events
+(crash, emergency, landing) at places, who supports whom ("X ... support ... Y",
+"by X to Y"), and periods ("since August 20"). Tables of flights (Markdown pipe
+tables with from/to columns) give one ``leg`` claim per row.
+
+Every claim keeps the sentence it came from; restatements are merged into one
+claim whose ``also`` lists the other sentences.
+
+>>> claims = extract_claims("On 2023-09-02 5U-MBH flew from Bamako to Gao.")
+>>> [(c.kind, c.places, str(c.on)) for c in claims]
+[('aircraft', (), 'None'), ('leg', ('GABS', 'GAGO'), '2023-09-02')]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tailwatch.claims.dates import article_year, find_dates, parse_day
+from tailwatch.claims.gazetteer import Gazetteer, Place
+from tailwatch.claims.model import Claim
+from tailwatch.claims.refs import find_aircraft
+
+_ABBREV = {"gen", "lt", "col", "maj", "capt", "mr", "mrs", "ms", "dr", "st", "no", "vs", "jan", "feb",
+           "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "e.g", "i.e", "approx"}
+_SEP = r"\s*(?:->|→|–|—|-|>)\s*"
+_NAME = r"[A-Z][\w'’]+"
+_ROUTE_RE = re.compile(rf"(?<![\w-]){_NAME}(?:{_SEP}{_NAME})+(?![\w-])")
+_FROM_TO_RE = re.compile(rf"\bfrom\s+(?:the\s+)?({_NAME})\s+(?:to|for)\s+(?:the\s+)?({_NAME})")
+_BETWEEN_RE = re.compile(rf"\bbetween\s+({_NAME})\s+and\s+({_NAME})")
+_MANY_RE = re.compile(r"\b(multiple|several|repeated(?:ly)?|regular(?:ly)?|rotations?|shuttl\w+|many|numerous|"
+                      r"daily|weekly|back and forth|twice|(\d+|two|three|four|five|six|seven|eight|nine|ten)"
+                      r"\s+(?:times|trips|rotations|round[- ]trips|flights|circuits))\b", re.IGNORECASE)
+_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_ROUND_RE = re.compile(r"\b(and back|round[- ]trips?|return(?:ed|ing)? to|there and back)\b", re.IGNORECASE)
+_EVENTS = (
+    ("crash", re.compile(r"\b(crash\w*|went down|shot down|accident|wreck\w*)\b", re.IGNORECASE)),
+    ("emergency", re.compile(r"\b(emergenc\w+|mayday|squawk\w*\s+7[567]00|7700)\b", re.IGNORECASE)),
+    ("landing", re.compile(r"\b(landed|touched down|arrived)\b", re.IGNORECASE)),
+)
+_AT_RE = re.compile(rf"\b(?:in|at|near|outside|into|over|on approach to)\s+(?:the\s+)?({_NAME})")
+_SUPPORT_RE = re.compile(r"\b(support\w*|provid\w*|provision|lend\w*|lent|suppl(?:y|ied|ying)|deploy\w*|"
+                         r"sen[dt]\w*|assist\w*|help\w*|back(?:ing|ed)|loan\w*|operat\w*|stationed|based)\b",
+                         re.IGNORECASE)
+_BY_TO_RE = re.compile(rf"\bby\s+(?:the\s+)?({_NAME})\b[^.;]*?\bto\s+(?:the\s+)?({_NAME})")
+_ACTIVITY_RE = re.compile(r"\b(fl[yi]\w*|flights?|operat\w*|spotted|seen|tracked|trips?|rotations?)\b",
+                          re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence (or table row, or post) of the article and its 1-based line number."""
+
+    text: str
+    start: int
+    line: int
+
+
+def sentences(text: str) -> Iterator[Sentence]:
+    """Split an article into sentences, posts and table rows, keeping offsets.
+
+    >>> [s.text for s in sentences("Gen. Tiani spoke. It flew.\\n2/ Then it landed")]
+    ['Gen. Tiani spoke.', 'It flew.', '2/ Then it landed']
+    """
+    for lm in re.finditer(r"[^\n]+", text):
+        line_text, base = lm.group(0), lm.start()
+        cut = 0
+        for m in re.finditer(r"[.!?](?=\s+[\"“(]?[A-Z0-9])", line_text):
+            word = re.search(r"([\w.]+)$", line_text[cut:m.start()])
+            if word and word.group(1).lower().rstrip(".") in _ABBREV:
+                continue
+            yield from _piece(text, line_text[cut:m.end()], base + cut)
+            cut = m.end()
+        yield from _piece(text, line_text[cut:], base + cut)
+
+
+def _piece(text: str, chunk: str, start: int) -> Iterator[Sentence]:
+    stripped = chunk.strip()
+    if stripped:
+        begin = start + chunk.index(stripped)
+        yield Sentence(stripped, begin, text.count("\n", 0, begin) + 1)
+
+
+class _Extractor:
+    def __init__(self, text: str, year: int | None, gazetteer: Gazetteer) -> None:
+        self.text = text
+        self.g = gazetteer
+        self.year = year if year is not None else article_year(text)
+        self.context = tuple(self.g.countries_in(text))
+        self.refs = find_aircraft(text)
+        ids = [r for r in self.refs if r.registration or r.icao24 is not None]
+        self.article_regs = tuple(dict.fromkeys(r.registration for r in ids if r.registration))
+        self.article_hex = tuple(dict.fromkeys(r.icao24 for r in ids if r.icao24 is not None))
+        types = list(dict.fromkeys(r.type_code for r in self.refs if r.type_code))
+        self.article_type = types[0] if len(types) == 1 else None
+        self.claims: list[Claim] = []
+
+    # ------------------------------------------------------------------ helpers
+    def place(self, name: str) -> Place | None:
+        return self.g.resolve_place(name, context=self.context)
+
+    def subject(self, s: Sentence) -> tuple[tuple[str, ...], tuple[int, ...], str | None]:
+        """Aircraft a sentence is about: its own mentions, else the article's (or the last one before)."""
+        inside = [r for r in self.refs if s.start <= r.start < s.start + len(s.text)]
+        regs = tuple(dict.fromkeys(r.registration for r in inside if r.registration))
+        hexes = tuple(dict.fromkeys(r.icao24 for r in inside if r.icao24 is not None))
+        types = [r.type_code for r in inside if r.type_code]
+        type_code = types[0] if types else self.article_type
+        if regs or hexes:
+            return regs, hexes, type_code
+        if len(self.article_regs) <= 1 and len(self.article_hex) <= 1:
+            return self.article_regs, self.article_hex, type_code
+        before = [r for r in self.refs if r.start < s.start and (r.registration or r.icao24 is not None)]
+        if before:
+            last = before[-1]
+            return ((last.registration,) if last.registration else (),
+                    (last.icao24,) if last.icao24 is not None else (), type_code)
+        return (), (), type_code
+
+    def add(self, s: Sentence, kind: str, statement: str, **fields: object) -> Claim:
+        regs, hexes, type_code = self.subject(s)
+        claim = Claim(claim_id="", kind=kind, statement=statement, sentence=s.text,  # type: ignore[arg-type]
+                      line=s.line, registrations=regs, icao24=hexes, type_code=type_code,
+                      year_stated=self.year is not None, **fields)  # type: ignore[arg-type]
+        self.claims.append(claim)
+        return claim
+
+    def who(self, s: Sentence) -> str:
+        regs, hexes, type_code = self.subject(s)
+        names = list(regs) + [f"{h:06X}" for h in hexes]
+        return "/".join(names) if names else (f"the {type_code}" if type_code else "the aircraft")
+
+    def names(self, places: list[Place]) -> str:
+        return " → ".join(f"{p.name} ({p.icao})" for p in places)
+
+    # ------------------------------------------------------------------ claim kinds
+    def aircraft(self, s: Sentence) -> None:
+        seen = {c.registrations + tuple(c.icao24) for c in self.claims if c.kind == "aircraft"}
+        inside = [r for r in self.refs if s.start <= r.start < s.start + len(s.text)]
+        types = [r.type_code for r in inside if r.type_code] or ([self.article_type] if self.article_type else [])
+        for r in inside:
+            if r.registration is None and r.icao24 is None:
+                continue
+            ident = (r.registration,) if r.registration else (r.icao24,)
+            if ident in seen:
+                continue
+            seen.add(ident)  # type: ignore[arg-type]
+            name = r.registration or f"{r.icao24:06X}"
+            what = f"is a {types[0]}" if types else "exists"
+            self.claims.append(Claim(
+                claim_id="", kind="aircraft", statement=f"{name} {what}", sentence=s.text, line=s.line,
+                registrations=(r.registration,) if r.registration else (),
+                icao24=(r.icao24,) if r.icao24 is not None else (), type_code=types[0] if types else None))
+
+    def routes(self, s: Sentence, dates: dict[str, object]) -> list[Claim]:
+        out: list[Claim] = []
+        many = _MANY_RE.search(s.text)
+        count = 1
+        if many:
+            word = (many.group(2) or "").lower()
+            count = int(word) if word.isdigit() else _NUMBERS.get(word, 2)
+        regs = [(r.start - s.start, r.end - s.start) for r in self.refs if r.registration or r.type_code]
+        found: list[tuple[list[str], bool]] = []
+        for m in _ROUTE_RE.finditer(s.text):
+            if any(a < m.end() and b > m.start() for a, b in regs):
+                continue
+            found.append((re.split(_SEP, m.group(0)), False))
+        for m in _FROM_TO_RE.finditer(s.text):
+            found.append(([m.group(1), m.group(2)], _ROUND_RE.search(s.text[m.end():]) is not None))
+        for m in _BETWEEN_RE.finditer(s.text):
+            if _MANY_RE.search(s.text) or re.search(r"\bflights?|trips?|shuttle", s.text, re.IGNORECASE):
+                found.append(([m.group(1), m.group(2)], True))
+        for names, back in found:
+            if any(n.isupper() and len(n) != 4 for n in names):
+                continue  # acronyms ("CSP-PSD") are not places
+            if any(self.g.country(n) for n in names):
+                continue  # "Niger-Mali" is a border or a pair of states, not a route
+            resolved = [self.place(n) for n in names]
+            places = [p for p in resolved if p is not None]
+            if len(places) < 2 or len(places) < len(names) - 1:
+                continue
+            codes = [p.icao for p in places]
+            if back and codes[0] != codes[-1]:
+                codes.append(codes[0])
+                places.append(places[0])
+            unresolved = tuple(n for n, p in zip(names, resolved, strict=True) if p is None)
+            round_trip = codes[0] == codes[-1]
+            on = dates.get("on")
+            if len(codes) == 2 and on is not None and count == 1:
+                out.append(self.add(s, "leg", f"{self.who(s)} flew {self.names(places)} on {on}",
+                                    places=tuple(codes), place_names=tuple(p.name for p in places),
+                                    unresolved=unresolved, on=on))
+                continue
+            times = f", at least {count} times" if count > 1 else ""
+            out.append(self.add(
+                s, "route", f"{self.who(s)} flew {self.names(places)}{times}", places=tuple(codes),
+                place_names=tuple(p.name for p in places), unresolved=unresolved, min_count=count,
+                round_trip=round_trip, since=dates.get("since"), until=dates.get("until")))
+        return out
+
+    def events(self, s: Sentence, dates: dict[str, object]) -> None:
+        for event, pattern in _EVENTS:
+            m = pattern.search(s.text)
+            if m is None:
+                continue
+            candidates = [a for a in _AT_RE.finditer(s.text) if not self.g.country(a.group(1))]
+            candidates.sort(key=lambda a: (a.start() < m.start(), abs(a.start() - m.start())))
+            place = next((p for p in (self.place(a.group(1)) for a in candidates) if p is not None), None)
+            if place is None and event == "landing":
+                continue
+            if place is None and not (self.article_regs or self.article_hex):
+                continue
+            where = f" at {place.name} ({place.icao})" if place else ""
+            verb = {"crash": "crashed", "emergency": "declared an emergency", "landing": "landed"}[event]
+            when = f" on {dates['on']}" if dates.get("on") else ""
+            self.add(s, "event", f"{self.who(s)} {verb}{where}{when}", event=event,
+                     places=(place.icao,) if place else (), place_names=(place.name,) if place else (),
+                     on=dates.get("on"))
+
+    def operation(self, s: Sentence) -> tuple[str, str] | None:
+        pair: tuple[str, str] | None = None
+        m = _BY_TO_RE.search(s.text)
+        if m:
+            a, b = self.g.country(m.group(1)), self.g.country(m.group(2))
+            if a and b and a != b:
+                pair = (a, b)
+        for v in _SUPPORT_RE.finditer(s.text):
+            if pair is not None:
+                break
+            before = self.g.countries_in(s.text[: v.start()])
+            after = [c for c in self.g.countries_in(s.text[v.end():]) if c not in before]
+            if before and after and not re.search(r"\band\s*$", s.text[: v.start()].split(",")[-1]):
+                pair = (before[-1], after[0])
+        if pair is None:
+            return None
+        x, y = (self.g.country_name(c) for c in pair)
+        self.add(s, "operation", f"{x} supports {y}: {x}'s aircraft ({self.who(s)}) operate in {y}",
+                 states=pair)
+        return pair
+
+    def period(self, s: Sentence, dates: dict[str, object], pair: tuple[str, str] | None,
+               routes: list[Claim]) -> None:
+        since, until = dates.get("since"), dates.get("until")
+        if (since is None and until is None) or routes:
+            return
+        span = (f"since {since}" if since else "") + (" " if since and until else "") + (
+            f"until {until}" if until else "")
+        if pair is not None:
+            x, y = (self.g.country_name(c) for c in pair)
+            self.add(s, "period", f"{x}'s aircraft ({self.who(s)}) operate in {y} {span}", states=pair,
+                     since=since, until=until)
+        elif _ACTIVITY_RE.search(s.text) and (self.article_regs or self.article_hex):
+            self.add(s, "period", f"{self.who(s)} has been flying {span}", since=since, until=until)
+
+    def table(self, rows: list[Sentence]) -> None:
+        cells = [[c.strip() for c in r.text.strip().strip("|").split("|")] for r in rows]
+        header = [c.lower() for c in cells[0]]
+        col = {k: next((i for i, h in enumerate(header) if any(w in h for w in words)), None)
+               for k, words in (("from", ("from", "origin", "depart")), ("to", ("to", "dest", "arriv")),
+                                ("date", ("date", "day")), ("reg", ("aircraft", "reg", "tail", "hex")))}
+        if col["from"] is None or col["to"] is None:
+            return
+        for row, s in zip(cells[1:], rows[1:], strict=True):
+            if all(set(c) <= set("-: ") for c in row) or len(row) != len(header):
+                continue
+            a, b = self.place(row[col["from"]]), self.place(row[col["to"]])
+            if a is None or b is None:
+                continue
+            on = parse_day(row[col["date"]], self.year) if col["date"] is not None else None
+            claim = self.add(s, "leg", "", places=(a.icao, b.icao), place_names=(a.name, b.name),
+                             on=on[0] if on else None)
+            if col["reg"] is not None:
+                for r in find_aircraft(row[col["reg"]]):
+                    if r.registration or r.icao24 is not None:
+                        claim = dataclasses.replace(
+                            claim, registrations=(r.registration,) if r.registration else (),
+                            icao24=(r.icao24,) if r.icao24 is not None else ())
+            who = "/".join(list(claim.registrations) + [f"{h:06X}" for h in claim.icao24]) or "the aircraft"
+            day = f" on {claim.on}" if claim.on else ""
+            self.claims[-1] = dataclasses.replace(
+                claim, statement=f"{who} flew {self.names([a, b])}{day}")
+
+    def run(self) -> list[Claim]:
+        table_rows: list[Sentence] = []
+        for s in sentences(self.text):
+            if s.text.startswith("|"):
+                table_rows.append(s)
+                continue
+            if table_rows:
+                self.table(table_rows)
+                table_rows = []
+            found: dict[str, object] = {}
+            for d in find_dates(s.text, self.year):
+                found.setdefault(d.role, d.day)
+            self.aircraft(s)
+            pair = self.operation(s)
+            routes = self.routes(s, found)
+            self.period(s, found, pair, routes)
+            self.events(s, found)
+        if table_rows:
+            self.table(table_rows)
+        return _merge(self.claims)
+
+
+def _merge(claims: list[Claim]) -> list[Claim]:
+    merged: dict[tuple[object, ...], Claim] = {}
+    for c in claims:
+        k = c.key()
+        if k in merged:
+            first = merged[k]
+            if c.sentence != first.sentence and c.sentence not in first.also:
+                merged[k] = dataclasses.replace(first, also=(*first.also, c.sentence),
+                                                min_count=max(first.min_count, c.min_count))
+        else:
+            merged[k] = c
+    return [dataclasses.replace(c, claim_id=f"C{i}") for i, c in enumerate(merged.values(), start=1)]
+
+
+def extract_claims(text: str, year: int | None = None, gazetteer: Gazetteer | None = None) -> list[Claim]:
+    """The checkable claims of an article, in order of first appearance.
+
+    ``year`` fills in dates written without one; by default it is the year the
+    article itself states most often ("in 2023"). Without either, such dates
+    keep year 1 and their claims are marked ``year_stated=False``.
+    """
+    return _Extractor(text, year, gazetteer or Gazetteer.default()).run()
