@@ -1,1 +1,71 @@
-"""tailwatch.sources."""
+"""File-format readers: detection, gzip handling, and one reader per format.
+
+>>> sorted(READERS)[:3]
+['beast', 'hexcsv', 'traffic']
+>>> get_reader("beast").name
+'beast'
+
+``detect(path)`` looks at the (decompressed) content, not the file name;
+``get_reader(name, **options)`` builds a reader (options: ``start_time``,
+``sbs_tz``; see :class:`~tailwatch.sources.base.ReaderOptions`); every reader's
+``read(path, rejects, chunk_rows)`` yields :class:`~tailwatch.sources.base.Chunk`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from tailwatch.errors import InputError
+from tailwatch.sources._io import InputStream, open_binary, read_head
+from tailwatch.sources.base import Chunk, Reader, ReaderOptions
+
+#: Format name -> "module:class" (imported on first use).
+READERS: dict[str, str] = {
+    "beast": "beast:BeastReader",
+    "hexcsv": "hexcsv:HexCsvReader",
+    "traffic": "traffic:TrafficReader",
+}
+
+#: Order in which ``detect`` asks the readers (most specific first).
+DETECT_ORDER = ("beast", "traffic", "hexcsv")
+
+__all__ = ["READERS", "Chunk", "InputStream", "Reader", "ReaderOptions", "detect", "get_reader",
+           "open_binary", "read_head"]
+
+
+def get_reader(name: str, **options: object) -> Reader:
+    """The reader of format ``name``, configured with ``options``.
+
+    Raises ``ValueError`` for an unknown format or option.
+    """
+    try:
+        target = READERS[name]
+    except KeyError:
+        raise ValueError(f"unknown format {name!r}; known: {', '.join(sorted(READERS))}") from None
+    module, cls = target.split(":")
+    mod = importlib.import_module(f"tailwatch.sources.{module}")
+    reader: Reader = getattr(mod, cls)(ReaderOptions.make(**options))
+    return reader
+
+
+def _describe(head: bytes) -> str:
+    shown = head[:16]
+    if all(32 <= b < 127 for b in shown):
+        return repr(shown.decode())
+    return shown.hex(" ")
+
+
+def detect(path: str | Path) -> str:
+    """The format of ``path``, judged from its first KiB (decompressed if gzip).
+
+    Raises :class:`InputError` for an empty file or content no reader recognises.
+    """
+    p = Path(path)
+    head = read_head(p, 1024)
+    if not head.strip():
+        raise InputError(str(p), "byte 0", "empty file")
+    for name in DETECT_ORDER:
+        if get_reader(name).sniff(head, p):
+            return name
+    raise InputError(str(p), "byte 0", f"cannot tell the format: starts with {_describe(head)}")

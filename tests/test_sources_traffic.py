@@ -1,0 +1,96 @@
+"""traffic JSON/Parquet reader on the real samples, checked against a plain orjson parse."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tailwatch.errors import InputError, Rejects
+from tailwatch.sources import detect, get_reader
+
+TS = "traffic_samples"
+
+
+def table_of(path: Path) -> tuple[pa.Table, Rejects]:
+    rejects = Rejects()
+    batches = [c.batch for c in get_reader("traffic").read(path, rejects)]
+    return pa.Table.from_batches(batches), rejects
+
+
+def test_quickstart_records(shared_data: Path) -> None:
+    path = shared_data / TS / "collections/quickstart.json.gz"
+    assert detect(path) == "traffic"
+    t, rejects = table_of(path)
+    ref = orjson.loads(gzip.decompress(path.read_bytes()))
+    assert t.num_rows == len(ref) == 284_505 and rejects.total == 0
+    assert len(set(t.column("icao24").to_pylist())) == 213
+    for i in (0, 1234, 284_504):
+        row, rec = t.slice(i, 1).to_pylist()[0], ref[i]
+        assert row["time"].timestamp() * 1000 == rec["timestamp"]
+        assert row["icao24"] == int(rec["icao24"], 16)
+        assert row["lat"] == rec["latitude"] and row["lon"] == rec["longitude"]
+        assert row["alt_baro"] == pytest.approx(rec["altitude"])
+        assert row["gs"] == pytest.approx(rec["groundspeed"])
+        assert row["vrate"] == pytest.approx(rec["vertical_rate"])
+        assert row["callsign"] == rec["callsign"] and row["squawk"] == rec["squawk"]
+        assert row["on_ground"] == rec["onground"] and row["source"] == "traffic"
+
+
+@pytest.mark.parametrize(("name", "n"), [("noisy/noisy_spoofing.json.gz", 8681),
+                                         ("onground/zurich_airport.json.gz", 17132)])
+def test_other_layouts(shared_data: Path, name: str, n: int) -> None:
+    path = shared_data / TS / name
+    assert detect(path) == "traffic"
+    t, rejects = table_of(path)
+    assert t.num_rows == n and rejects.total == 0
+    ref = orjson.loads(gzip.decompress(path.read_bytes()))
+    if isinstance(ref, dict):  # pandas "columns" layout
+        last = str(n - 1)
+        assert t.column("lat")[n - 1].as_py() == ref["latitude"][last]
+        assert t.column("time")[n - 1].as_py().timestamp() * 1000 == ref["timestamp"][last]
+    else:
+        assert t.column("lat")[n - 1].as_py() == ref[-1]["latitude"]
+
+
+def test_parquet_roundtrip(shared_data: Path, tmp_path: Path) -> None:
+    ref = orjson.loads(gzip.decompress((shared_data / TS / "onground/zurich_airport.json.gz").read_bytes()))
+    tbl = pa.Table.from_pylist(ref)
+    tbl = tbl.set_column(tbl.schema.get_field_index("timestamp"), "timestamp",
+                         pa.array([r["timestamp"] for r in ref], pa.timestamp("ms", tz="UTC")))
+    p = tmp_path / "z.parquet"
+    pq.write_table(tbl, p)
+    assert detect(p) == "traffic"
+    t, _ = table_of(p)
+    assert t.num_rows == 17132
+    assert t.column("time")[5].as_py().timestamp() * 1000 == ref[5]["timestamp"]
+
+
+def test_truncated_missing_columns_empty(shared_data: Path, tmp_path: Path) -> None:
+    raw = gzip.decompress((shared_data / TS / "onground/zurich_airport.json.gz").read_bytes())
+    cut = tmp_path / "cut.json"
+    cut.write_bytes(raw[: len(raw) // 2])
+    rejects = Rejects()
+    got = 0
+    with pytest.raises(InputError, match="truncated JSON") as exc:
+        for c in get_reader("traffic").read(cut, rejects):
+            got += c.batch.num_rows
+    assert exc.value.location == f"byte {len(raw) // 2}"
+    # The complete records before the cut are kept (about half of 17,132).
+    assert 8000 < got < 9000
+    nocol = tmp_path / "nocol.json"
+    nocol.write_bytes(raw.replace(b'"icao24"', b'"hex"'))
+    with pytest.raises(InputError, match=r"missing required column.*icao24"):
+        table_of(nocol)
+    empty = tmp_path / "empty.json"
+    empty.write_bytes(b"")
+    with pytest.raises(InputError, match="empty file"):
+        table_of(empty)
+    flipped = tmp_path / "flip.json"
+    flipped.write_bytes(raw.replace(b'"icao24":"4b18b8"', b'"icao24":"4b1?b8"', 3))
+    t, rejects = table_of(flipped)
+    assert t.num_rows == 17132 - 3 and rejects.counts == {"bad icao24 address": 3}
