@@ -16,7 +16,7 @@ app = typer.Typer(
 def _register() -> None:
     # Each module adds its commands to ``app``; imported here, not at package import.
     # Keep one line per module, sorted.
-    pass
+    from tailwatch.cli import ingest; ingest.register(app)  # noqa: E702, I001
 
 
 def main() -> None:

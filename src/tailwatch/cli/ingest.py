@@ -1,0 +1,200 @@
+"""``tailwatch ingest``, ``tailwatch track`` and ``tailwatch files``: put data in the store and look at it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import pyarrow as pa
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
+
+from tailwatch.cli.output import FORMAT_OPTION, Format, emit
+from tailwatch.schema import icao_of
+
+if TYPE_CHECKING:
+    from tailwatch.store import IngestReport, Store
+
+FORMATS = ("auto", "beast", "avr", "sbs", "hexcsv", "rs1090", "readsb-trace", "readsb-hist", "opensky",
+           "traffic", "fr24")
+
+STORE_OPTION = typer.Option(None, "--store", help="Store folder (default $TAILWATCH_STORE or the XDG data folder).")
+
+
+def _open(store: Path | None) -> Store:
+    from tailwatch.errors import StoreError
+    from tailwatch.store import open_store
+
+    try:
+        return open_store(store)
+    except StoreError as e:
+        Console(stderr=True).print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+
+
+def parse_reference(text: str | None) -> tuple[float, float] | None:
+    """``"LAT,LON"`` → (lat, lon), validated.
+
+    >>> parse_reference("16.25,-0.01")
+    (16.25, -0.01)
+    """
+    if text is None:
+        return None
+    try:
+        lat_s, lon_s = text.split(",")
+        lat, lon = float(lat_s), float(lon_s)
+    except ValueError:
+        raise typer.BadParameter(f"expected LAT,LON in degrees, got {text!r}") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise typer.BadParameter(f"LAT,LON out of range: {text!r}")
+    return lat, lon
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """An ISO date/time as an aware UTC datetime (naive means UTC).
+
+    >>> parse_time("2023-08-20T10:00").isoformat()
+    '2023-08-20T10:00:00+00:00'
+    """
+    if text is None:
+        return None
+    try:
+        t = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(f"not an ISO date/time: {text!r}") from None
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def rejects_table(report: IngestReport) -> pa.Table:
+    """Rejected inputs by reason with a count and one sample location each."""
+    merged = report.rejects
+    reasons = sorted(merged.counts, key=lambda r: -merged.counts[r])
+    sample = {r: next((str(s) for s in merged.samples if s.reason == r), "") for r in reasons}
+    return pa.table({
+        "reason": pa.array(reasons, pa.string()),
+        "count": pa.array([merged.counts[r] for r in reasons], pa.int64()),
+        "sample": pa.array([sample[r] for r in reasons], pa.string()),
+    })
+
+
+def _run_ingest(st: Store, paths: list[str], fmt: str, receiver: str | None,
+                reader_options: dict[str, Any] | None, reference: tuple[float, float] | None,
+                quiet: bool) -> IngestReport:
+    from tailwatch.store.ingest import expand_paths
+
+    files, _missing = expand_paths(paths)
+    total = sum(f.stat().st_size for f in files if f.exists())
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+        TextColumn("{task.fields[rows]:,} rows"), TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, disable=quiet or not console.is_terminal, transient=False) as bar:
+        task = bar.add_task("ingest", total=total or None, rows=0)
+        seen: dict[str, int] = {}
+        rows_before: dict[str, int] = {}
+        rows_total = [0]
+
+        def progress(path: str, done: int, _size: int, rows: int) -> None:
+            delta = done - seen.get(path, 0)
+            seen[path] = done
+            rows_total[0] += rows - rows_before.get(path, 0)
+            rows_before[path] = rows
+            bar.update(task, advance=max(delta, 0), rows=rows_total[0], description=Path(path).name[:30])
+
+        return st.ingest(paths, format=fmt, receiver=receiver, reader_options=reader_options,
+                         reference=reference, progress=progress)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``ingest``, ``track`` and ``files`` to the tailwatch app."""
+
+    @app.command()
+    def ingest(
+        paths: Annotated[list[str], typer.Argument(help="Files, folders (searched recursively) or globs; .gz is fine.")],
+        store: Path | None = STORE_OPTION,
+        fmt: Annotated[str, typer.Option("--format", help="Input format: " + "|".join(FORMATS))] = "auto",
+        receiver: Annotated[str | None, typer.Option("--receiver", help="Receiver id recorded with every row.")] = None,
+        start_time: Annotated[str | None, typer.Option("--start-time", help="ISO time of the first frame, for captures without absolute times.")] = None,
+        reference: Annotated[str | None, typer.Option("--reference", help="Receiver site LAT,LON (surface and local CPR positions).")] = None,
+        summary: Annotated[Format, typer.Option("--summary", help="Summary as table, csv or json.")] = Format.table,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    ) -> None:
+        """Ingest ADS-B / Mode S files into the store (idempotent; safe to interrupt and re-run)."""
+        if fmt not in FORMATS:
+            raise typer.BadParameter(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}", param_hint="--format")
+        t0 = parse_time(start_time)
+        ref = parse_reference(reference)
+        st = _open(store)
+        report = _run_ingest(st, paths, fmt, receiver, {"start_time": t0} if t0 else None, ref, quiet)
+        err = Console(stderr=True)
+        for f in report.files:
+            if f.error:
+                err.print(f"[yellow]warning:[/yellow] {f.error}", highlight=False)
+        if summary is Format.json:
+            doc = {
+                "files": report.to_table().to_pylist(),
+                "rejects": rejects_table(report).to_pylist(),
+                "rows_stored": report.rows_stored,
+                "duplicates": report.duplicates,
+            }
+            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        else:
+            fmt_out = Format.csv if summary is Format.csv else Format.table
+            emit(report.to_table(), fmt_out, title="Files")
+            if report.rejects.total:
+                emit(rejects_table(report), fmt_out, title="Rejected inputs")
+            if fmt_out is Format.table:
+                stored = sum(1 for f in report.files if f.status == "stored")
+                skipped = sum(1 for f in report.files if f.status == "skipped")
+                failed = sum(1 for f in report.files if f.status == "failed")
+                Console().print(
+                    f"{report.rows_stored:,} rows stored from {stored} file(s); {report.duplicates:,} duplicates"
+                    f" skipped; {skipped} file(s) already in the store; {failed} failed;"
+                    f" {report.rejects.total:,} inputs rejected. Store: {st.root}", highlight=False)
+        if not report.ok:
+            raise typer.Exit(1)
+
+    @app.command()
+    def track(
+        hex_: Annotated[str, typer.Argument(metavar="HEX", help="ICAO 24-bit address, e.g. 062F01.")],
+        since: Annotated[str | None, typer.Option("--since", help="ISO date/time (UTC) of the first position.")] = None,
+        until: Annotated[str | None, typer.Option("--until", help="ISO date/time (UTC), exclusive; a date includes the day.")] = None,
+        fmt: Format = FORMAT_OPTION,
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+        store: Path | None = STORE_OPTION,
+    ) -> None:
+        """One aircraft's positions, in time order."""
+        try:
+            icao = icao_of(hex_)
+        except ValueError as e:
+            raise typer.BadParameter(str(e), param_hint="HEX") from None
+        for value in (since, until):
+            if value is not None:
+                parse_time(value)
+        st = _open(store)
+        table = st.positions(icao24=icao, since=since, until=until)
+        emit(table, fmt, out=out, title=f"{hex_.upper()}: {table.num_rows} positions")
+
+    @app.command()
+    def files(
+        fmt: Format = FORMAT_OPTION,
+        store: Path | None = STORE_OPTION,
+    ) -> None:
+        """Files in the store with rows read/stored, duplicates, rejects and status."""
+        st = _open(store)
+        table = st.files().select(
+            ["file_id", "path", "format", "receiver", "status", "rows_read", "rows_stored", "duplicates",
+             "rejects", "error", "finished"])
+        emit(table, fmt, title=f"Files in {st.root}")
