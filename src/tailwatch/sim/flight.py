@@ -1,0 +1,303 @@
+"""Flight model: a schedule of legs becomes a piecewise-linear kinematic timeline.
+
+Each leg is a chain of great-circle *segments* (origin → destination, with
+extra segments for a touch-and-go, a go-around circuit or a diversion). A
+segment is described by *knots* — (time, distance along the segment, baro
+altitude, ground speed, on-ground) — for taxi-out, take-off roll, climb,
+cruise, descent, a 3° final approach, landing roll and taxi-in. The
+:func:`sample` function evaluates the whole timeline at any number of instants
+in one vectorised pass (no loop per message).
+
+Building the knots loops over legs (tens to hundreds per scenario); sampling
+is where the millions of messages are, and it is pure NumPy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from tailwatch.sim.scenario import AircraftSpec, Airport
+
+F64 = npt.NDArray[np.float64]
+R_KM = 6371.0088
+KT = 1.852 / 3600.0  # km/s per knot
+GLIDE = math.tan(math.radians(3.0))
+TAXI_KT = 8.0
+ROLL_S = 35.0
+
+
+def bearing(lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike) -> F64:
+    """Initial great-circle bearing (degrees from true north) from point 1 to point 2."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dl = np.radians(np.asarray(lon2, np.float64) - np.asarray(lon1, np.float64))
+    y = np.sin(dl) * np.cos(p2)
+    x = np.cos(p1) * np.sin(p2) - np.sin(p1) * np.cos(p2) * np.cos(dl)
+    return np.asarray(np.mod(np.degrees(np.arctan2(y, x)), 360.0), dtype=np.float64)
+
+
+def distance_km(lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike) -> F64:
+    """Great-circle (haversine) distance in km.
+
+    >>> round(float(distance_km(12.5335, -7.94994, 16.2484, -0.00546)))
+    946
+    """
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp = p2 - p1
+    dl = np.radians(np.asarray(lon2, np.float64) - np.asarray(lon1, np.float64))
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return np.asarray(2 * R_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1))), dtype=np.float64)
+
+
+def destination(lat: npt.ArrayLike, lon: npt.ArrayLike, brg: npt.ArrayLike, s_km: npt.ArrayLike) -> tuple[F64, F64]:
+    """Point reached from (lat, lon) going ``s_km`` along the great circle of initial bearing ``brg``."""
+    p1, l1, th = np.radians(lat), np.radians(lon), np.radians(brg)
+    d = np.asarray(s_km, np.float64) / R_KM
+    p2 = np.arcsin(np.sin(p1) * np.cos(d) + np.cos(p1) * np.sin(d) * np.cos(th))
+    l2 = l1 + np.arctan2(np.sin(th) * np.sin(d) * np.cos(p1), np.cos(d) - np.sin(p1) * np.sin(p2))
+    lon2 = np.mod(np.degrees(l2) + 540.0, 360.0) - 180.0
+    return np.asarray(np.degrees(p2), np.float64), np.asarray(lon2, np.float64)
+
+
+@dataclass
+class Knots:
+    """Columns of a timeline: one row per knot, plus the segments they refer to."""
+
+    t: list[float] = field(default_factory=list)
+    seg: list[int] = field(default_factory=list)
+    s: list[float] = field(default_factory=list)
+    alt: list[float] = field(default_factory=list)
+    gs: list[float] = field(default_factory=list)
+    ground: list[bool] = field(default_factory=list)
+    seg_lat: list[float] = field(default_factory=list)
+    seg_lon: list[float] = field(default_factory=list)
+    seg_brg: list[float] = field(default_factory=list)
+
+    def add(self, t: float, s: float, alt: float, gs: float, ground: bool) -> None:
+        self.t.append(t)
+        self.seg.append(len(self.seg_lat) - 1)
+        self.s.append(s)
+        self.alt.append(alt)
+        self.gs.append(gs)
+        self.ground.append(ground)
+
+    def segment(self, lat: float, lon: float, brg: float) -> None:
+        self.seg_lat.append(lat)
+        self.seg_lon.append(lon)
+        self.seg_brg.append(brg)
+
+
+@dataclass(frozen=True)
+class Point:
+    """A point a leg flies to, and what the aircraft does there."""
+
+    lat: float
+    lon: float
+    elev: float
+    #: "land", "touch" (touch-and-go), "low" (go-around), "approach" (divert), "air" (circuit turn)
+    end: str
+    airport: str | None = None
+
+
+def _fly(k: Knots, t: float, a: Point, b: Point, start: str, a0: float, v0: float,
+         ac: AircraftSpec, lost_km: float | None) -> tuple[float, float, float, float | None, float | None]:
+    """Append the knots of one segment a → b.
+
+    Returns (end time, end alt, end speed, touchdown time, lift-off time).
+    """
+    dist = float(distance_km(a.lat, a.lon, b.lat, b.lon))
+    k.segment(a.lat, a.lon, float(bearing(a.lat, a.lon, b.lat, b.lon)))
+    s = 0.0
+    vr, vapp, vc = ac.rotate_kt, ac.approach_kt, ac.cruise_kt
+    takeoff: float | None = None
+    if start == "ground":
+        taxi_km = TAXI_KT * KT * ac.taxi_s
+        k.add(t, -taxi_km, a.elev, TAXI_KT, True)
+        t += ac.taxi_s
+        k.add(t, 0.0, a.elev, 0.0, True)
+        t += ROLL_S
+        s = 0.5 * vr * KT * ROLL_S
+        takeoff = t
+        a0, v0 = a.elev, vr
+    elif start == "touch":
+        k.add(t, 0.0, a.elev, v0, True)
+        t += 15.0
+        s = v0 * KT * 15.0
+        a0 = a.elev
+    k.add(t, s, a0, v0, False)
+    # vertical plan: climb to c, cruise, descend to the gate, final to the end altitude
+    end_agl = {"land": 0.0, "touch": 0.0, "low": 200.0, "approach": 800.0, "air": 1500.0}[b.end]
+    end_alt = b.elev + end_agl
+    top = max(a0, ac.cruise_alt_ft, end_alt)
+    gate = end_alt if b.end == "air" else min(b.elev + 3000.0, top)
+    final_km = (gate - end_alt) * 0.3048 / 1000.0 / GLIDE
+    v_gate = vapp * 1.25
+    c = max(ac.cruise_alt_ft, a0, gate)
+    while True:
+        climb_t = max(c - a0, 0.0) / ac.climb_fpm * 60.0
+        climb_km = (v0 + vc) / 2 * KT * climb_t
+        desc_t = max(c - gate, 0.0) / ac.descent_fpm * 60.0
+        desc_km = (vc + v_gate) / 2 * KT * desc_t
+        cruise_km = dist - s - climb_km - desc_km - final_km
+        if cruise_km >= 0 or c <= max(a0, gate) + 1.0:
+            break
+        c = max(c - 1000.0, max(a0, gate))
+    scale = 1.0
+    if cruise_km < 0:  # too short even without climbing: compress the phases to fit
+        avail = max(dist - s, 0.1)
+        scale = avail / (climb_km + desc_km + final_km)
+        cruise_km = 0.0
+    t += climb_t * scale
+    s += climb_km * scale
+    k.add(t, s, c, vc, False)
+    t += cruise_km / (vc * KT)
+    s += cruise_km
+    k.add(t, s, c, vc, False)
+    t += desc_t * scale
+    s += desc_km * scale
+    k.add(t, s, gate, v_gate, False)
+    final_t = final_km * scale / ((v_gate + vapp) / 2 * KT)
+    t_end = t + final_t
+    touchdown: float | None = None
+    if lost_km is not None:
+        # track lost on final: cut the final approach ``lost_km`` short of the runway
+        f = max(0.0, 1.0 - lost_km / max(final_km * scale, 1e-6))
+        k.add(t + final_t * f, s + final_km * scale * f, gate + (end_alt - gate) * f,
+              v_gate + (vapp - v_gate) * f, False)
+        return t + final_t * f, gate + (end_alt - gate) * f, vapp, None, takeoff
+    t, s = t_end, dist
+    if b.end in ("land", "touch"):
+        touchdown = t
+        if b.end == "land":
+            k.add(t, s, b.elev, vapp, True)
+            t += 25.0
+            s += (vapp + 20.0) / 2 * KT * 25.0
+            k.add(t, s, b.elev, 20.0, True)
+            t += ac.taxi_s
+            s += TAXI_KT * KT * ac.taxi_s
+            k.add(t, s, b.elev, 0.0, True)
+        else:
+            k.add(t, s, b.elev, vapp, True)
+    else:
+        k.add(t, s, end_alt, vapp if b.end != "air" else v_gate, False)
+    return t, end_alt, vapp if b.end != "air" else v_gate, touchdown, takeoff
+
+
+@dataclass(frozen=True)
+class LegTruth:
+    """What a leg really was (the ground truth the analysis should find)."""
+
+    origin: str
+    destination: str
+    takeoff: float
+    landing: float | None
+    block_off: float
+    block_on: float
+    touch_and_go: tuple[str, ...]
+    go_around: tuple[str, ...]
+    diverted_from: str | None
+    #: (what, airport, time) of each touch-and-go ("touch"), go-around ("low") and
+    #: abandoned approach before a diversion ("approach")
+    marks: tuple[tuple[str, str, float], ...] = ()
+
+
+def circuit_point(apt: Airport, inbound_brg: float, km: float = 15.0) -> Point:
+    """A turn point ``km`` beyond the airport on the inbound course, at circuit height."""
+    la, lo = destination(apt.lat, apt.lon, inbound_brg, km)
+    return Point(float(la), float(lo), apt.elevation_ft, "air")
+
+
+def fly_leg(k: Knots, t0: float, route: list[tuple[Airport, str]], ac: AircraftSpec,
+            lost_km: float | None) -> LegTruth:
+    """Append the knots of one leg flying ``route`` (first = origin) from off-block time ``t0``.
+
+    ``route`` items are (airport, end kind) where the end kind is ``land``,
+    ``touch``, ``low`` or ``approach``; a go-around or a touch-and-go at the
+    airport flown to next gets a 15 km circuit inserted automatically.
+    """
+    origin = route[0][0]
+    pts: list[Point] = [Point(origin.lat, origin.lon, origin.elevation_ft, "start", origin.icao)]
+    for i, (apt, kind) in enumerate(route[1:], start=1):
+        prev = route[i - 1][0]
+        if apt.icao == prev.icao and kind in ("land", "touch", "low") and i > 1:
+            brg = float(bearing(route[i - 2][0].lat, route[i - 2][0].lon, apt.lat, apt.lon))
+            pts.append(circuit_point(apt, brg))
+        pts.append(Point(apt.lat, apt.lon, apt.elevation_ft, kind, apt.icao))
+    t, alt, v = t0, origin.elevation_ft, 0.0
+    start = "ground"
+    takeoff = t0
+    landing: float | None = None
+    marks: list[tuple[str, str, float]] = []
+    for j in range(1, len(pts)):
+        last = j == len(pts) - 1
+        t, alt, v, td, lift = _fly(k, t, pts[j - 1], pts[j], start, alt, v, ac, lost_km if last else None)
+        if j == 1 and lift is not None:
+            takeoff = lift
+        if pts[j].end in ("touch", "low", "approach"):
+            marks.append((pts[j].end, pts[j].airport or "", td if td is not None else t))
+        if td is not None and last:
+            landing = td
+        start = "touch" if pts[j].end == "touch" else "air"
+    tg = tuple(r[0].icao for r in route[1:] if r[1] == "touch")
+    ga = tuple(r[0].icao for r in route[1:] if r[1] == "low")
+    dv = next((r[0].icao for r in route[1:] if r[1] == "approach"), None)
+    return LegTruth(origin.icao, route[-1][0].icao, takeoff, landing, t0, t, tg, ga, dv, tuple(marks))
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """NumPy columns of all knots of one aircraft (time-ordered) and its segments."""
+
+    t: F64
+    seg: npt.NDArray[np.int64]
+    s: F64
+    alt: F64
+    gs: F64
+    ground: npt.NDArray[np.bool_]
+    seg_lat: F64
+    seg_lon: F64
+    seg_brg: F64
+
+    @staticmethod
+    def of(k: Knots) -> Timeline:
+        """Freeze a :class:`Knots` builder into arrays."""
+        return Timeline(
+            np.asarray(k.t, np.float64), np.asarray(k.seg, np.int64), np.asarray(k.s, np.float64),
+            np.asarray(k.alt, np.float64), np.asarray(k.gs, np.float64), np.asarray(k.ground, np.bool_),
+            np.asarray(k.seg_lat, np.float64), np.asarray(k.seg_lon, np.float64), np.asarray(k.seg_brg, np.float64),
+        )
+
+
+@dataclass(frozen=True)
+class State:
+    """The aircraft's state at each sampled instant."""
+
+    lat: F64
+    lon: F64
+    alt: F64
+    gs: F64
+    track: F64
+    vrate: F64
+    ground: npt.NDArray[np.bool_]
+
+
+def sample(tl: Timeline, times: F64) -> State:
+    """Evaluate the timeline at ``times`` (seconds, within the knots' span), vectorised."""
+    i = np.clip(np.searchsorted(tl.t, times, side="right") - 1, 0, len(tl.t) - 2)
+    t0, t1 = tl.t[i], tl.t[i + 1]
+    same = tl.seg[i] == tl.seg[i + 1]
+    span = np.where(same & (t1 > t0), t1 - t0, 1.0)
+    f = np.where(same, np.clip((times - t0) / span, 0.0, 1.0), 0.0)
+    s = tl.s[i] + f * (tl.s[i + 1] - tl.s[i])
+    alt = tl.alt[i] + f * (tl.alt[i + 1] - tl.alt[i])
+    gs = tl.gs[i] + f * (tl.gs[i + 1] - tl.gs[i])
+    vrate = np.where(same, (tl.alt[i + 1] - tl.alt[i]) / span * 60.0, 0.0)
+    seg = tl.seg[i]
+    la0, lo0, brg = tl.seg_lat[seg], tl.seg_lon[seg], tl.seg_brg[seg]
+    lat, lon = destination(la0, lo0, brg, s)
+    lat2, lon2 = destination(la0, lo0, brg, s + 0.05)
+    track = bearing(lat, lon, lat2, lon2)
+    return State(lat, lon, alt, gs, track, vrate, tl.ground[i])
