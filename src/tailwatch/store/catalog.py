@@ -103,6 +103,20 @@ def snapshot(root: Path) -> dict[str, pa.Table]:
         }
 
 
+def state(root: Path) -> tuple[set[int], dict[str, int], dict[str, dict[str, Any]]]:
+    """In one read: ids of ``running`` files, sha256 → id of ``done`` files, derived-table metadata."""
+    with connect(root, read_only=True) as con:
+        files = con.execute("SELECT file_id, sha256, status FROM files").fetchall()
+        meta = con.execute("SELECT name, path, generation, rows FROM derived_meta").fetchall()
+    running = {int(i) for i, _s, st in files if st == RUNNING}
+    done: dict[str, int] = {}
+    for i, sha, st in sorted(files):
+        if st == DONE:
+            done.setdefault(str(sha), int(i))
+    derived = {str(n): {"path": str(p), "generation": int(g), "rows": int(r)} for n, p, g, r in meta}
+    return running, done, derived
+
+
 def done_hashes(root: Path) -> dict[str, int]:
     """sha256 → file_id of every file whose ingest finished."""
     with connect(root, read_only=True) as con:

@@ -207,6 +207,36 @@ def conform(batch: pa.RecordBatch | pa.Table, file_id: int, receiver: str | None
     return out
 
 
+def _is_sorted(d: np.ndarray[Any, Any], icao: np.ndarray[Any, Any], t: np.ndarray[Any, Any]) -> bool:
+    """True if rows are already ordered by (day, icao24, time).
+
+    >>> import numpy as np
+    >>> _is_sorted(np.array([0, 0, 1]), np.array([5, 5, 1]), np.array([1, 2, 9]))
+    True
+    >>> _is_sorted(np.array([0, 0]), np.array([5, 4]), np.array([1, 2]))
+    False
+    """
+    dd, di, dt = np.diff(d), np.diff(icao), np.diff(t)
+    return bool(np.all((dd > 0) | ((dd == 0) & ((di > 0) | ((di == 0) & (dt >= 0))))))
+
+
+def _first_occurrences(rows: pa.Table) -> np.ndarray[Any, Any]:
+    """For rows that may repeat: True for the first row of each dedup key, False for later copies."""
+    lat_null = pc.is_null(rows.column("lat"))
+    cols: dict[str, Any] = {c: rows.column(c) for c in ("icao24", "time", "lat", "lon")}
+    for c in _VALUE_COLS:
+        col = rows.column(c)
+        cols[f"k_{c}"] = pc.if_else(lat_null, col, pa.nulls(rows.num_rows, col.type))
+    cols["idx"] = pa.array(np.arange(rows.num_rows))
+    keyed = pa.table(cols)
+    first = keyed.group_by([k for k in keyed.column_names if k != "idx"], use_threads=False).aggregate(
+        [("idx", "min")]
+    )
+    out = np.zeros(rows.num_rows, dtype=bool)
+    out[first.column("idx_min").to_numpy()] = True
+    return out
+
+
 def _iso(us: int) -> str:
     """ISO text of a UTC time in microseconds, for a DuckDB literal.
 
@@ -247,56 +277,65 @@ class FileWriter:
         """Deduplicate the buffer (within itself and against stored rows) and write it as parts."""
         if not self.buffer:
             return
-        seg = pa.concat_tables(self.buffer)
+        seg = pa.concat_tables(self.buffer).combine_chunks()
         self.buffer, self.buffered = [], 0
-        mm = pc.min_max(seg.column("time").cast(pa.int64()))
-        lo_us, hi_us = int(mm["min"].as_py()), int(mm["max"].as_py())
-        days = {str(np.datetime64(d, "D")) for d in range(lo_us // _US_PER_DAY, hi_us // _US_PER_DAY + 1)}
-        keep = self.done_ids | {self.file_id}
-        existing = [p.path for p in list_parts(self.root, days) if p.file_id in keep]
-        con = duckdb.connect()
+        t = seg.column("time").cast(pa.int64()).to_numpy()
+        icao = seg.column("icao24").to_numpy()
+        d = t // _US_PER_DAY
+        if not _is_sorted(d, icao, t):
+            order = np.lexsort((t, icao, d))
+            seg, t, icao, d = seg.take(order), t[order], icao[order], d[order]
+        keep = np.ones(seg.num_rows, dtype=bool)
+        same = (icao[1:] == icao[:-1]) & (t[1:] == t[:-1])
+        if same.any():  # only rows sharing (icao24, time) with a neighbour can be duplicates
+            cand = np.flatnonzero(np.r_[same, False] | np.r_[False, same])
+            keep[cand] = _first_occurrences(seg.take(cand))
+        days = {str(np.datetime64(int(x), "D")) for x in np.unique(d)}
+        ids = self.done_ids | {self.file_id}
+        existing = [p.path for p in list_parts(self.root, days) if p.file_id in ids]
+        if existing:
+            keep[self._stored_already(seg, keep, existing, int(t[0]), int(t[-1]))] = False
+        if not keep.all():
+            seg, d = seg.filter(pa.array(keep)), d[keep]
+        self._write(seg, d)
+
+    def _stored_already(self, seg: pa.Table, keep: np.ndarray[Any, Any], existing: list[Path],
+                        lo_us: int, hi_us: int) -> np.ndarray[Any, Any]:
+        """Row indices of ``seg`` whose dedup key is already in the ``existing`` parts."""
+        idx = np.flatnonzero(keep)
+        keys = seg.select(["icao24", "time", "lat", "lon", *_VALUE_COLS]).take(idx)
+        keys = keys.append_column("idx", pa.array(idx))
+        con = duckdb.connect(config={"memory_limit": self.memory_limit} if self.memory_limit else {})
         try:
             con.execute("SET TimeZone='UTC'")
-            if self.memory_limit:
-                con.execute(f"SET memory_limit='{self.memory_limit}'")
-            con.register("seg", seg)
-            cols = ", ".join(f"u.{c}" for c in POSITIONS.names)
-            uniq = (
-                f"SELECT DISTINCT ON ({', '.join(_KEY_COLS)}) * FROM (SELECT *, {_KEY_EXPRS} FROM seg)"
-                f" ORDER BY {', '.join(_KEY_COLS)}, quality DESC"
+            con.register("s", keys)
+            files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in existing)
+            q = (
+                f"SELECT u.idx FROM (SELECT idx, icao24, time, lat, lon, {_KEY_EXPRS} FROM s) u SEMI JOIN"
+                f" (SELECT icao24, time, lat, lon, {_KEY_EXPRS} FROM read_parquet([{files}])"
+                f" WHERE time BETWEEN '{_iso(lo_us)}'::TIMESTAMPTZ AND '{_iso(hi_us)}'::TIMESTAMPTZ) e"
+                f" ON {_JOIN}"
             )
-            if existing:
-                files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in existing)
-                ex = (
-                    f"SELECT icao24, time, lat, lon, {_KEY_EXPRS} FROM read_parquet([{files}])"
-                    f" WHERE time BETWEEN '{_iso(lo_us)}'::TIMESTAMPTZ AND '{_iso(hi_us)}'::TIMESTAMPTZ"
-                )
-                q = (f"SELECT {cols}, epoch_us(u.time) // {_US_PER_DAY} AS d FROM ({uniq}) u"
-                     f" ANTI JOIN ({ex}) e ON {_JOIN} ORDER BY d, u.icao24, u.time")
-                out = con.sql(q).to_arrow_table()
-            else:
-                q = f"SELECT {cols}, epoch_us(u.time) // {_US_PER_DAY} AS d FROM ({uniq}) u ORDER BY d, u.icao24, u.time"
-                out = con.sql(q).to_arrow_table()
+            found = con.sql(q).to_arrow_table().column("idx").to_numpy()
         finally:
             con.close()
-        self._write(out)
+        return np.asarray(found, dtype=np.int64)
 
-    def _write(self, out: pa.Table) -> None:
+    def _write(self, out: pa.Table, d: np.ndarray[Any, Any]) -> None:
         if not out.num_rows:
             return
-        d = out.column("d").to_numpy()
         starts = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
         ends = np.r_[starts[1:], len(d)]
         for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-            part = out.slice(s, e - s).drop_columns(["d"]).cast(POSITIONS)
+            part = out.slice(s, e - s)
             day = str(np.datetime64(int(d[s]), "D"))
             write_atomic(part, part_path(self.root, day, self.file_id, self.n_parts))
             self.n_parts += 1
         self.rows_stored += out.num_rows
-        pairs = out.select(["icao24", "d"]).group_by(["icao24", "d"]).aggregate([])
+        pairs = pa.table({"icao24": out.column("icao24"), "d": pa.array(d.astype(np.int32))})
+        pairs = pairs.group_by(["icao24", "d"], use_threads=False).aggregate([])
         self.touched.append(
-            pa.table({"icao24": pairs.column("icao24"),
-                      "day": pairs.column("d").cast(pa.int32()).cast(pa.date32())})
+            pa.table({"icao24": pairs.column("icao24"), "day": pairs.column("d").cast(pa.date32())})
         )
 
     def finish(self) -> pa.Table:
@@ -307,7 +346,7 @@ class FileWriter:
         return pa.concat_tables(self.touched)
 
 
-def _sources() -> tuple[Callable[[Path], str], Callable[[str], _Reader]]:
+def _sources() -> tuple[Callable[[Path], str], Callable[..., _Reader]]:
     mod = importlib.import_module("tailwatch.sources")
     return mod.detect, mod.get_reader
 
@@ -353,10 +392,11 @@ def ingest_file(
         if rep.size == 0:
             raise InputError(name, "byte 0", "empty file")
         rep.format = detect(path) if fmt == "auto" else fmt
-        reader = get_reader(rep.format)
-        chunks = (reader.read(path, rep.rejects, chunk_rows, **reader_options) if reader_options
-                  else reader.read(path, rep.rejects, chunk_rows))
-        for chunk in chunks:
+        try:
+            reader = get_reader(rep.format, **(reader_options or {}))
+        except ValueError as e:  # unknown format or reader option
+            raise InputError(name, "whole file", f"unusable format or option ({e})") from None
+        for chunk in reader.read(path, rep.rejects, chunk_rows):
             batch = chunk.batch
             if chunk.kind == "frames":
                 if decoder is None:
@@ -426,15 +466,17 @@ def ingest_table(root: Path, table: pa.Table, label: str, receiver: str | None, 
     return rep
 
 
-def ingest_paths(root: Path, paths: Sequence[str | Path], **kw: Any) -> IngestReport:
-    """Expand ``paths`` and ingest each file (the caller holds the writer lock)."""
+def ingest_paths(root: Path, paths: Sequence[str | Path], done: dict[str, int], **kw: Any) -> IngestReport:
+    """Expand ``paths`` and ingest each file (the caller holds the writer lock).
+
+    ``done`` maps the sha256 of finished files to their ids; it is updated as files finish.
+    """
     files, missing = expand_paths(paths)
     report = IngestReport()
     for m in missing:
         rep = FileReport(path=m, status="failed", error=f"{m}: no such file, folder or match")
         rep.rejects.add("no such file", m, "path")
         report.files.append(rep)
-    done = catalog.done_hashes(root)
     for p in files:
         rep = FileReport(path=str(p))
         report.files.append(rep)

@@ -103,25 +103,27 @@ class Store:
             raise StoreError(f"{root} is not a folder")
         store = cls(root, memory_limit or os.environ.get("TAILWATCH_MEMORY_LIMIT"))
         with catalog.writer_lock(root, blocking=False) as locked:
-            if locked or not (root / catalog.CATALOG).exists():
+            if not (root / catalog.CATALOG).exists():
                 catalog.create(root)
             if locked:
                 store._recover()
         return store
 
-    def _recover(self) -> None:
-        """Remove parts of unfinished files and stray temporary/derived files (writer lock held)."""
-        running = catalog.file_ids(self.root, catalog.RUNNING)
-        done = catalog.file_ids(self.root, catalog.DONE)
-        remove_leftovers(self.root, done)
+    def _recover(self) -> dict[str, int]:
+        """Remove parts of unfinished files and stray temporary/derived files (writer lock held).
+
+        Returns sha256 → file id of the finished files.
+        """
+        running, done, meta = catalog.state(self.root)
+        remove_leftovers(self.root, set(done.values()))
         catalog.mark_interrupted(self.root, running)
-        meta = catalog.derived_meta(self.root)
         live = {Path(m["path"]).resolve() for m in meta.values()}
         base = self.root / DERIVED_DIR
         if base.is_dir():
             for f in base.rglob("*.parquet"):
                 if f.resolve() not in live:
                     f.unlink(missing_ok=True)
+        return done
 
     def __repr__(self) -> str:
         return f"Store({str(self.root)!r})"
@@ -141,28 +143,28 @@ class Store:
         """Ingest files, folders (recursive) and globs; see :mod:`tailwatch.store.ingest`.
 
         Idempotent (same content skipped by hash, rows deduplicated) and crash-safe.
-        ``reader_options`` are passed to the reader's ``read`` as keyword arguments
+        ``reader_options`` configure the reader (``tailwatch.sources.get_reader(name, **options)``)
         (e.g. ``{"start_time": datetime}`` for AVR without timestamps); ``reference``
         (lat, lon) is the receiver site for surface and local CPR decoding.
         """
         items = [paths] if isinstance(paths, str | Path) else list(paths)
         with catalog.writer_lock(self.root):
-            self._recover()
+            done = self._recover()
             return ingest_paths(
-                self.root, items, fmt=format, receiver=receiver, reader_options=reader_options,
+                self.root, items, done, fmt=format, receiver=receiver, reader_options=reader_options,
                 reference=reference, progress=progress, chunk_rows=chunk_rows, flush_rows=flush_rows,
                 memory_limit=self.memory_limit,
             )
 
-    def add_positions(self, table: pa.Table, label: str, receiver: str | None = None) -> FileReport:
+    def add_positions(self, table: pa.Table, label: str, receiver: str | None = None,
+                      flush_rows: int = 2_000_000) -> FileReport:
         """Ingest an in-memory ``POSITIONS`` table (a simulator run, a notebook result) under ``label``.
 
         Same guarantees as :meth:`ingest`: identical content is skipped, rows are deduplicated.
         """
         with catalog.writer_lock(self.root):
-            self._recover()
-            done = catalog.done_hashes(self.root)
-            return ingest_table(self.root, table, label, receiver, done, 2_000_000, self.memory_limit)
+            done = self._recover()
+            return ingest_table(self.root, table, label, receiver, done, flush_rows, self.memory_limit)
 
     # -- catalog ------------------------------------------------------------------------------------
     def files(self) -> pa.Table:
