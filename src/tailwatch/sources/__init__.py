@@ -1,7 +1,7 @@
 """File-format readers: detection, gzip handling, and one reader per format.
 
 >>> sorted(READERS)[:3]
-['beast', 'hexcsv', 'traffic']
+['avr', 'beast', 'fr24']
 >>> get_reader("beast").name
 'beast'
 
@@ -23,12 +23,17 @@ from tailwatch.sources.base import Chunk, Reader, ReaderOptions
 #: Format name -> "module:class" (imported on first use).
 READERS: dict[str, str] = {
     "beast": "beast:BeastReader",
+    "avr": "avr:AvrReader",
     "hexcsv": "hexcsv:HexCsvReader",
+    "readsb-trace": "readsb:TraceReader",
+    "readsb-hist": "readsb:HistReader",
+    "opensky": "opensky:OpenSkyReader",
     "traffic": "traffic:TrafficReader",
+    "fr24": "fr24:Fr24Reader",
 }
 
 #: Order in which ``detect`` asks the readers (most specific first).
-DETECT_ORDER = ("beast", "traffic", "hexcsv")
+DETECT_ORDER = ("beast", "readsb-trace", "readsb-hist", "fr24", "opensky", "traffic", "avr", "hexcsv")
 
 __all__ = ["READERS", "Chunk", "InputStream", "Reader", "ReaderOptions", "detect", "get_reader",
            "open_binary", "read_head"]

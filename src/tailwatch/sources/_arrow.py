@@ -289,3 +289,23 @@ def reject_rows(mask: BoolArray, reason: str, path: str, unit: str, where: npt.N
         rejects.add(reason, path, f"{unit} {int(where[r])}", d)
     if len(rows) > rejects.keep:
         rejects.add(reason, path, f"{unit} {int(where[rows[rejects.keep]])}", n=len(rows) - rejects.keep)
+
+
+def hex_fixed(s: pa.Array, width: int) -> tuple[npt.NDArray[np.int64], BoolArray]:
+    """Parse fixed-width hex text (up to 15 digits) into int64; ``ok`` is False for bad rows.
+
+    >>> v, ok = hex_fixed(pa.array(["00000000abcd", "zz"]), 12)
+    >>> v.tolist(), ok.tolist()
+    ([43981, 0], [True, False])
+    """
+    data, off = _flat(s)
+    lens = np.diff(off)
+    ok = (lens == width) & s.is_valid().to_numpy(zero_copy_only=False)
+    nib = _NIBBLE[_gather(data, off[:-1], np.where(ok, width, 0))].reshape(-1, width).astype(np.int64)
+    rows = np.nonzero(ok)[0]
+    bad = (nib == 255).any(axis=1)
+    ok[rows[bad]] = False
+    vals = np.zeros(len(s), np.int64)
+    shifts = 4 * np.arange(width - 1, -1, -1, dtype=np.int64)
+    vals[rows] = np.where(bad, 0, (nib << shifts).sum(axis=1))
+    return vals, ok

@@ -58,7 +58,7 @@ def tabular_positions(
     *,
     unit: str = "record",
     first: int = 1,
-    quality: int = int(Quality.NONE),
+    quality: int | np.ndarray = int(Quality.NONE),
     time_override: Any = None,
     chunk_rows: int = 500_000,
 ) -> Iterator[pa.RecordBatch]:
@@ -92,6 +92,8 @@ def tabular_positions(
             cols[name] = squawk_text(col)
         elif name == "on_ground":
             cols[name] = _bool(col)
+        elif name == "emergency":
+            cols[name] = numeric(col, pa.int8())
     lat, lon = cols.get("lat"), cols.get("lon")
     if lat is not None and lon is not None:
         la = np.asarray(lat.to_numpy(zero_copy_only=False), dtype=np.float64)
@@ -99,7 +101,8 @@ def tabular_positions(
         bad_pos = ((np.abs(la) > 90) | (np.abs(lo) > 180)) & keep_mask
         reject_rows(bad_pos, "position out of range", path, unit, where, rejects)
         keep_mask &= ~bad_pos
-    qual = np.full(n, quality, np.uint16)
+    qual = (np.full(n, quality, np.uint16) if isinstance(quality, int)
+            else np.asarray(quality, np.uint16).copy())
     qual[non_icao] |= int(Quality.TISB)
     cols["quality"] = qual
     cols["time"] = np.round(np.where(bad_time, 0.0, t)).astype(np.int64)

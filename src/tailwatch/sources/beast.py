@@ -138,7 +138,7 @@ def _parse(a: U8, base: int, final: bool, path: str, rejects: Rejects, out: _Par
     return consumed
 
 
-def _times(ts: I64, anchor_start: float | None, mtime: float, path: str, rejects: Rejects) -> I64:
+def counter_times(ts: I64, anchor_start: float | None, mtime: float, path: str, rejects: Rejects) -> I64:
     """Absolute microseconds from raw 12 MHz counters (see module docstring)."""
     if len(ts) == 0:
         return ts
@@ -210,7 +210,7 @@ class BeastReader:
         if not seen and error is None:
             raise InputError(p, "byte 0", "empty file")
         ts = np.concatenate(out.ts) if out.ts else np.zeros(0, np.int64)
-        t_us = _times(ts, self.options.start_time, os.stat(path).st_mtime, p, rejects)
+        t_us = counter_times(ts, self.options.start_time, os.stat(path).st_mtime, p, rejects)
         msg = pa.concat_arrays(out.msg) if out.msg else pa.array([], pa.binary())
         sig = np.concatenate(out.sig).astype(np.float32) if out.sig else np.zeros(0, np.float32)
         off = np.concatenate(out.off) if out.off else np.zeros(0, np.int64)
