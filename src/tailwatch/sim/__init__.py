@@ -14,6 +14,7 @@ from tailwatch.sim import encode
 from tailwatch.sim.scenario import Scenario, builtin_scenarios, load_scenario
 from tailwatch.sim.simulate import SimResult, describe, simulate
 from tailwatch.sim.truth import Truth, load_truth
+from tailwatch.sim.writers import write_capture
 
 __all__ = [
     "Scenario",
@@ -25,4 +26,5 @@ __all__ = [
     "load_scenario",
     "load_truth",
     "simulate",
+    "write_capture",
 ]

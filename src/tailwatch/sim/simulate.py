@@ -225,6 +225,7 @@ def simulate(scenario: Scenario, seed: int | None = None) -> SimResult:
             if e.kind == "spoof" and e.lat is not None:
                 parts.append(_twin(e, ac, scenario, rng))
     m = Messages.concat(parts)
+    m.time = np.round(m.time * 1e6) / 1e6  # receivers time-stamp to the microsecond at best
     mi, ri, dist = _receive(m, scenario, rng)
     frames, cols = encode_messages(m)
     rid = np.array([r.id for r in scenario.receivers], dtype=object)[ri]

@@ -54,15 +54,15 @@ TRUTH_EVENTS = pa.schema([
 _TIME_COLS = {"takeoff", "landing", "block_off", "block_on", "arrival", "departure", "t_start", "t_end"}
 
 
-def iso(t: float | None) -> str | None:
-    """ISO 8601 UTC text (milliseconds) of epoch seconds, None stays None.
+def iso(t: float | None, timespec: str = "milliseconds") -> str | None:
+    """ISO 8601 UTC text (milliseconds by default) of epoch seconds, None stays None.
 
     >>> iso(1692514800.0)
     '2023-08-20T07:00:00.000Z'
     """
     if t is None:
         return None
-    return dt.datetime.fromtimestamp(t, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.datetime.fromtimestamp(t, dt.UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def _epoch(text: str | None) -> float | None:
