@@ -48,6 +48,8 @@ class DateMention:
     text: str
     start: int
     year_stated: bool
+    #: True when a word before the date says its role ("since", "on"...), False for a bare date.
+    explicit: bool = True
 
 
 def article_year(text: str) -> int | None:
@@ -98,5 +100,5 @@ def find_dates(sentence: str, year: int | None) -> list[DateMention]:
             continue
         before = _ROLE_BEFORE.search(sentence[max(0, m.start() - 24): m.start()])
         role = _ROLES[" ".join(before.group("w").lower().split()).split(" on")[0]] if before else "on"
-        out.append(DateMention(parsed[0], role, m.group(0), m.start(), parsed[1]))
+        out.append(DateMention(parsed[0], role, m.group(0), m.start(), parsed[1], before is not None))
     return out

@@ -137,30 +137,32 @@ class _Extractor:
         return "/".join(names) if names else (f"the {type_code}" if type_code else "the aircraft")
 
     def names(self, places: list[Place]) -> str:
-        return " → ".join(f"{p.name} ({p.icao})" for p in places)
+        return " → ".join(p.icao if p.name == p.icao else f"{p.name} ({p.icao})" for p in places)
 
     # ------------------------------------------------------------------ claim kinds
     def aircraft(self, s: Sentence) -> None:
-        seen = {c.registrations + tuple(c.icao24) for c in self.claims if c.kind == "aircraft"}
+        """One claim per aircraft first named here; a registration and a hex named together are one."""
+        seen = {x for c in self.claims if c.kind == "aircraft" for x in (*c.registrations, *c.icao24)}
         inside = [r for r in self.refs if s.start <= r.start < s.start + len(s.text)]
         types = [r.type_code for r in inside if r.type_code] or ([self.article_type] if self.article_type else [])
-        for r in inside:
-            if r.registration is None and r.icao24 is None:
-                continue
-            ident = (r.registration,) if r.registration else (r.icao24,)
-            if ident in seen:
-                continue
-            seen.add(ident)  # type: ignore[arg-type]
-            name = r.registration or f"{r.icao24:06X}"
+        regs = list(dict.fromkeys(r.registration for r in inside if r.registration and r.registration not in seen))
+        hexes = list(dict.fromkeys(r.icao24 for r in inside if r.icao24 is not None and r.icao24 not in seen))
+        groups: list[tuple[tuple[str, ...], tuple[int, ...]]]
+        if len(regs) == 1 and len(hexes) == 1:
+            groups = [((regs[0],), (hexes[0],))]
+        else:
+            groups = [((r,), ()) for r in regs] + [((), (h,)) for h in hexes]
+        for reg, hx in groups:
+            name = " / ".join([*reg, *(f"{h:06X}" for h in hx)])
             what = f"is a {types[0]}" if types else "exists"
             self.claims.append(Claim(
                 claim_id="", kind="aircraft", statement=f"{name} {what}", sentence=s.text, line=s.line,
-                registrations=(r.registration,) if r.registration else (),
-                icao24=(r.icao24,) if r.icao24 is not None else (), type_code=types[0] if types else None))
+                registrations=reg, icao24=hx, type_code=types[0] if types else None))
 
     def routes(self, s: Sentence, dates: dict[str, object]) -> list[Claim]:
         out: list[Claim] = []
-        many = _MANY_RE.search(s.text)
+        counted = [m for m in _MANY_RE.finditer(s.text) if m.group(2)]
+        many = counted[0] if counted else _MANY_RE.search(s.text)
         count = 1
         if many:
             word = (many.group(2) or "").lower()
@@ -172,7 +174,7 @@ class _Extractor:
                 continue
             found.append((re.split(_SEP, m.group(0)), False))
         for m in _FROM_TO_RE.finditer(s.text):
-            found.append(([m.group(1), m.group(2)], _ROUND_RE.search(s.text[m.end():]) is not None))
+            found.append(([m.group(1), m.group(2)], _ROUND_RE.search(s.text[m.end():m.end() + 24]) is not None))
         for m in _BETWEEN_RE.finditer(s.text):
             if _MANY_RE.search(s.text) or re.search(r"\bflights?|trips?|shuttle", s.text, re.IGNORECASE):
                 found.append(([m.group(1), m.group(2)], True))
@@ -201,8 +203,21 @@ class _Extractor:
             out.append(self.add(
                 s, "route", f"{self.who(s)} flew {self.names(places)}{times}", places=tuple(codes),
                 place_names=tuple(p.name for p in places), unresolved=unresolved, min_count=count,
-                round_trip=round_trip, since=dates.get("since"), until=dates.get("until")))
+                round_trip=round_trip, since=dates.get("since"), until=dates.get("until"), on=on))
         return out
+
+    def recount(self, s: Sentence, routes: list[Claim]) -> None:
+        """"It flew A-B-C. Three times in ten days." — a count in the next sentence of the same post."""
+        m = next((m for m in _MANY_RE.finditer(s.text) if m.group(2)), None)
+        if m is None:
+            return
+        word = m.group(2).lower()
+        count = int(word) if word.isdigit() else _NUMBERS.get(word, 2)
+        for i, c in enumerate(self.claims):
+            if any(c is r for r in routes) and count > c.min_count:
+                self.claims[i] = dataclasses.replace(
+                    c, min_count=count, statement=f"{c.statement}, at least {count} times",
+                    also=(*c.also, s.text))
 
     def events(self, s: Sentence, dates: dict[str, object]) -> None:
         for event, pattern in _EVENTS:
@@ -288,6 +303,8 @@ class _Extractor:
 
     def run(self) -> list[Claim]:
         table_rows: list[Sentence] = []
+        last_routes: list[Claim] = []
+        last_line = 0
         for s in sentences(self.text):
             if s.text.startswith("|"):
                 table_rows.append(s)
@@ -296,11 +313,14 @@ class _Extractor:
                 self.table(table_rows)
                 table_rows = []
             found: dict[str, object] = {}
-            for d in find_dates(s.text, self.year):
+            for d in sorted(find_dates(s.text, self.year), key=lambda d: not d.explicit):
                 found.setdefault(d.role, d.day)
             self.aircraft(s)
             pair = self.operation(s)
             routes = self.routes(s, found)
+            if not routes and last_routes and s.line == last_line:
+                self.recount(s, last_routes)
+            last_routes, last_line = [c for c in routes if c.kind == "route"], s.line
             self.period(s, found, pair, routes)
             self.events(s, found)
         if table_rows:

@@ -152,7 +152,7 @@ class Gazetteer:
         """Countries named in ``text`` (names and adjectives), in order of first mention."""
         found: list[str] = []
         for m in re.finditer(r"\b[A-Z][\w'’é-]*(?:\s+(?:d'|of\s+)?[A-Z][\w'’é-]*){0,2}", text):
-            words = m.group(0).split()
+            words = [re.sub(r"['’]s$", "", w) for w in m.group(0).split()]
             i = 0
             while i < len(words):
                 hit = None
@@ -202,7 +202,7 @@ class Gazetteer:
                 if k[0] != key[0]:
                     continue
                 candidates.extend((float(score), e) for e in self._index[k]
-                                  if not ctx or e.country in ctx)
+                                  if not ctx or e.country in ctx or score >= 90.0)
         if not candidates:
             return None
 

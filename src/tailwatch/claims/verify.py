@@ -1,0 +1,459 @@
+"""Claims → verdicts: a pure function over Arrow tables (no store, no I/O).
+
+Inputs are the store's ``legs``, ``stops`` and ``findings`` (schemas in
+:mod:`tailwatch.schema`), a coverage summary (:data:`COVERAGE`: positions of
+*any* aircraft near each place of interest, per day) and identity records
+(:data:`IDENTITY`). Each claim gets one of:
+
+* **supported** — rows in the data show it;
+* **contradicted** — the place was covered when the claim says something
+  happened there, and the data shows otherwise;
+* **not observable** — no coverage at that place and time: absence of data is
+  not evidence, so nothing is concluded;
+* **ambiguous** — the data shows part of it, or the claim itself is unclear.
+
+Every verdict carries a one-line reason and its evidence (leg, stop and
+finding ids, times, coverage counts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tailwatch.claims.model import Claim, Verdict, VerdictKind
+from tailwatch.claims.refs import FAMILIES
+from tailwatch.schema import FINDINGS, LEGS, STOPS, hex_of
+
+#: Coverage summary: how many positions (of any aircraft) were seen near a place each day.
+COVERAGE = pa.schema([
+    pa.field("place", pa.string(), nullable=False),  # ICAO airport code
+    pa.field("day", pa.date32(), nullable=False),
+    pa.field("n_positions", pa.int64(), nullable=False),
+    pa.field("n_aircraft", pa.int64(), nullable=False),
+])
+
+#: Identity records of the aircraft an article names (one row per database answer).
+IDENTITY = pa.schema([
+    pa.field("icao24", pa.int32(), nullable=False),
+    pa.field("registration", pa.string()),
+    pa.field("typecode", pa.string()),
+    pa.field("operator", pa.string()),
+    pa.field("country_iso2", pa.string()),
+    pa.field("source", pa.string()),
+])
+
+#: Tolerance around a stated start date: first seen within this many days of it supports it.
+EARLY_DAYS = 2
+LATE_DAYS = 3
+_US_DAY = 86_400_000_000
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The tables a verdict is drawn from."""
+
+    legs: pa.Table
+    stops: pa.Table
+    findings: pa.Table
+    coverage: pa.Table
+    identity: pa.Table
+    #: ISO country of an ICAO airport code (None if unknown).
+    country_of: Callable[[str], str | None]
+
+    @staticmethod
+    def empty(country_of: Callable[[str], str | None]) -> Evidence:
+        """No data at all (every claim comes out not observable or ambiguous)."""
+        return Evidence(LEGS.empty_table(), STOPS.empty_table(), FINDINGS.empty_table(),
+                        COVERAGE.empty_table(), IDENTITY.empty_table(), country_of)
+
+
+def _us(day: dt.date) -> int:
+    return (day - dt.date(1970, 1, 1)).days * _US_DAY
+
+
+def _day(us: int) -> str:
+    return np.datetime_as_string(np.datetime64(int(us), "us"), unit="s") + "Z"
+
+
+def _col(table: pa.Table, name: str) -> list[Any]:
+    return list(table.column(name).to_pylist())
+
+
+def _times(table: pa.Table, name: str) -> np.ndarray[Any, np.dtype[np.int64]]:
+    c = pc.fill_null(table.column(name).cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()), -1)
+    return np.asarray(c.to_numpy(), dtype=np.int64)
+
+
+class _Checker:
+    def __init__(self, ev: Evidence) -> None:
+        self.ev = ev
+
+    # ------------------------------------------------------------------ lookups
+    def aircraft(self, claim: Claim) -> tuple[set[int], pa.Table]:
+        """icao24 addresses the claim names, and the identity rows behind them."""
+        ident = self.ev.identity
+        regs = {r.replace("-", "").upper() for r in claim.registrations}
+        reg_col = pc.utf8_upper(pc.replace_substring(pc.fill_null(ident.column("registration"), ""), "-", ""))
+        mask = pc.is_in(reg_col, pa.array(sorted(regs), pa.string()))
+        mask = pc.or_(mask, pc.is_in(ident.column("icao24"), pa.array(list(claim.icao24), pa.int32())))
+        if not claim.registrations and not claim.icao24 and claim.type_code:
+            fam = sorted(FAMILIES.get(claim.type_code, frozenset({claim.type_code})))
+            mask = pc.is_in(ident.column("typecode"), pa.array(fam, pa.string()))
+        rows = ident.filter(mask)
+        return set(claim.icao24) | set(rows.column("icao24").to_pylist()), rows
+
+    def legs_of(self, icao: set[int], t0: int | None = None, t1: int | None = None) -> pa.Table:
+        legs = self.ev.legs.filter(pc.is_in(self.ev.legs.column("icao24"), pa.array(sorted(icao), pa.int32())))
+        if t0 is not None:
+            legs = legs.filter(pc.greater_equal(legs.column("t_end").cast(pa.int64()), t0))
+        if t1 is not None:
+            legs = legs.filter(pc.less(legs.column("t_start").cast(pa.int64()), t1))
+        return legs.sort_by([("icao24", "ascending"), ("t_start", "ascending")])
+
+    def findings_of(self, kind: str, icao: set[int]) -> pa.Table:
+        f = self.ev.findings.filter(pc.equal(self.ev.findings.column("kind"), kind))
+        return f.filter(pc.is_in(f.column("icao24"), pa.array(sorted(icao), pa.int32())))
+
+    def coverage(self, places: Sequence[str], t0: int | None, t1: int | None) -> tuple[int, int, int]:
+        """(positions, max aircraft a day, days) seen near ``places`` between t0 and t1."""
+        cov = self.ev.coverage.filter(pc.is_in(self.ev.coverage.column("place"), pa.array(list(places), pa.string())))
+        day_us = pc.cast(cov.column("day"), pa.timestamp("us")).cast(pa.int64()) if cov.num_rows else None
+        if day_us is not None and t0 is not None:
+            cov = cov.filter(pc.greater_equal(day_us, t0 - t0 % _US_DAY))
+            day_us = pc.cast(cov.column("day"), pa.timestamp("us")).cast(pa.int64())
+        if day_us is not None and t1 is not None:
+            cov = cov.filter(pc.less(day_us, t1))
+        if cov.num_rows == 0:
+            return 0, 0, 0
+        days = len(set(cov.column("day").to_pylist()))
+        return (int(pc.sum(cov.column("n_positions")).as_py()), int(pc.max(cov.column("n_aircraft")).as_py()), days)
+
+    def places_in(self, country: str) -> list[str]:
+        """Covered places (those in the coverage summary) that lie in ``country``."""
+        places = set(self.ev.coverage.column("place").to_pylist())
+        places |= {p for p in _col(self.ev.legs, "origin") + _col(self.ev.legs, "destination") if p}
+        return sorted(p for p in places if self.ev.country_of(p) == country)
+
+    @staticmethod
+    def window(claim: Claim) -> tuple[int | None, int | None]:
+        if not claim.year_stated:
+            return None, None
+        if claim.on is not None:
+            return _us(claim.on) - _US_DAY // 2, _us(claim.on) + _US_DAY + _US_DAY // 2
+        return (_us(claim.since) if claim.since else None,
+                _us(claim.until) + _US_DAY if claim.until else None)
+
+    @staticmethod
+    def who(claim: Claim) -> str:
+        names = list(claim.registrations) + [hex_of(i) for i in claim.icao24]
+        return "/".join(names) or (f"the {claim.type_code}" if claim.type_code else "the aircraft")
+
+    def unknown(self, claim: Claim) -> Verdict:
+        why = ("no aircraft database loaded (run `tailwatch db update`)" if self.ev.identity.num_rows == 0
+               else "not in any aircraft database")
+        return Verdict(claim.claim_id, "ambiguous", f"{self.who(claim)} cannot be tied to an ICAO address: {why}")
+
+    def no_coverage(self, claim: Claim, places: Sequence[str], what: str) -> Verdict:
+        return Verdict(claim.claim_id, "not observable",
+                       f"no positions of any aircraft near {', '.join(dict.fromkeys(places)) or 'those places'} {what}: "
+                       "absence of data is not evidence", {"coverage": ["0 positions"]})
+
+    # ------------------------------------------------------------------ kinds
+    def check_aircraft(self, claim: Claim) -> Verdict:
+        icao, rows = self.aircraft(claim)
+        if rows.num_rows == 0:
+            return self.unknown(claim)
+        ev = {"identity": [f"{hex_of(r['icao24'])} {r['registration'] or '?'} {r['typecode'] or '?'} "
+                           f"{r['operator'] or ''} ({r['source'] or '?'})" for r in rows.to_pylist()]}
+        n_legs = self.legs_of(icao).num_rows
+        ev["legs"] = [f"{n_legs} legs of {', '.join(hex_of(i) for i in sorted(icao))} in the store"]
+        if claim.type_code is None:
+            return Verdict(claim.claim_id, "supported", f"{self.who(claim)} is a known aircraft", ev)
+        types = {t for t in rows.column("typecode").to_pylist() if t}
+        family = FAMILIES.get(claim.type_code, frozenset({claim.type_code}))
+        if types & family:
+            return Verdict(claim.claim_id, "supported",
+                           f"{self.who(claim)} is {', '.join(sorted(types))} in the databases", ev)
+        if types:
+            return Verdict(claim.claim_id, "contradicted",
+                           f"the databases give {self.who(claim)} as {', '.join(sorted(types))}, "
+                           f"not {claim.type_code}", ev)
+        return Verdict(claim.claim_id, "ambiguous", f"no database gives the type of {self.who(claim)}", ev)
+
+    def check_route(self, claim: Claim) -> Verdict:
+        icao, _ = self.aircraft(claim)
+        t0, t1 = self.window(claim)
+        if claim.unresolved:
+            return Verdict(claim.claim_id, "ambiguous", f"place(s) not found: {', '.join(claim.unresolved)}")
+        cov = self.coverage(claim.places, t0, t1)
+        if not icao:
+            return self.no_coverage(claim, claim.places, "in that period") if cov[0] == 0 else self.unknown(claim)
+        legs = self.legs_of(icao, t0, t1)
+        o = np.array([x or "" for x in _col(legs, "origin")], dtype=object)
+        d = np.array([x or "" for x in _col(legs, "destination")], dtype=object)
+        ids = _col(legs, "leg_id")
+        hops = list(zip(claim.places[:-1], claim.places[1:], strict=True))
+        n, h = legs.num_rows, len(hops)
+        exact_starts: list[int] = []
+        gap_starts: list[int] = []
+        if n >= h:
+            m = n - h + 1
+            exact = np.zeros(m, dtype=np.int64)
+            loose = np.ones(m, dtype=bool)
+            for k, (a, b) in enumerate(hops):
+                ok = (o[k:k + m] == a) & (d[k:k + m] == b)
+                exact += ok
+                loose &= ok | (o[k:k + m] == "") | (d[k:k + m] == "")
+            exact_starts = _greedy(np.flatnonzero(exact == h), h)
+            gap_starts = _greedy(np.flatnonzero(loose & (exact == h - 1) & (h > 1)), h)
+            gap_starts = [s for s in gap_starts if all(abs(s - e) >= h for e in exact_starts)]
+        rot = self._rotation_findings(claim, icao)
+        count = len(exact_starts) + len(gap_starts)
+        t = _times(legs, "t_start")
+        ev: dict[str, list[str]] = {
+            "legs": [ids[s + k] for s in sorted(exact_starts + gap_starts) for k in range(h)],
+            "findings": [f"{fid}: {summary}" for fid, summary, _ in rot],
+        }
+        if count:
+            first, last = min(exact_starts + gap_starts), max(exact_starts + gap_starts)
+            ev["times"] = [f"first {_day(int(t[first]))}", f"last {_day(int(t[last + h - 1]))}"]
+        best_finding = max((c for _, _, c in rot), default=0)
+        gaps = f" ({len(gap_starts)} with one leg not evidenced)" if gap_starts else ""
+        if count >= claim.min_count or (exact_starts and best_finding >= claim.min_count):
+            return Verdict(claim.claim_id, "supported",
+                           f"{max(count, best_finding)} complete {' → '.join(claim.places)} sequence(s) of legs"
+                           f"{gaps}", ev)
+        if count:
+            return Verdict(claim.claim_id, "ambiguous",
+                           f"only {count} complete sequence(s){gaps}; the article says at least {claim.min_count}",
+                           ev)
+        seen = {(a, b) for a, b in zip(o.tolist(), d.tolist(), strict=True)}
+        hit = [f"{a}→{b}" for a, b in hops if (a, b) in seen]
+        if hit:
+            ev["legs"] = [i for i, a, b in zip(ids, o, d, strict=True) if (a, b) in set(hops)]
+            return Verdict(claim.claim_id, "ambiguous",
+                           f"legs {', '.join(hit)} seen, but never the whole sequence in order", ev)
+        if cov[0] == 0:
+            return self.no_coverage(claim, claim.places, "in that period")
+        flown = sorted({f"{a or '?'}→{b or '?'}" for a, b in seen})[:8]
+        ev["coverage"] = [f"{cov[0]} positions, up to {cov[1]} aircraft a day, on {cov[2]} day(s)"]
+        also = f"; it flew {', '.join(flown)}" if flown else ""
+        return Verdict(claim.claim_id, "contradicted",
+                       f"receivers covered {', '.join(dict.fromkeys(claim.places))} but {self.who(claim)} flew none of "
+                       f"these legs{also}", ev)
+
+    def _rotation_findings(self, claim: Claim, icao: set[int]) -> list[tuple[str, str, int]]:
+        cycle = list(claim.places[:-1] if claim.round_trip else claim.places)
+        out = []
+        for r in self.findings_of("rotation", icao).to_pylist():
+            places = [p for p in (r["places"] or [])]
+            core = places[:-1] if len(places) > 1 and places[0] == places[-1] else places
+            if len(core) == len(cycle) and any(core[i:] + core[:i] == cycle for i in range(len(core))):
+                evid = orjson.loads(r["evidence"] or "{}")
+                n = next((int(evid[k]) for k in ("count", "n", "repetitions", "n_cycles")
+                          if isinstance(evid, dict) and isinstance(evid.get(k), int | float)), 1)
+                out.append((r["finding_id"], r["summary"], n))
+        return out
+
+    def check_leg(self, claim: Claim) -> Verdict:
+        icao, _ = self.aircraft(claim)
+        t0, t1 = self.window(claim)
+        cov = self.coverage(claim.places, t0, t1)
+        if not icao:
+            return self.no_coverage(claim, claim.places, "that day") if cov[0] == 0 else self.unknown(claim)
+        legs = self.legs_of(icao, t0, t1)
+        rows = legs.to_pylist()
+        a, b = claim.places
+        match = [r for r in rows if r["origin"] == a and r["destination"] == b]
+        ev = {"legs": [r["leg_id"] for r in match] or [r["leg_id"] for r in rows]}
+        if match:
+            return Verdict(claim.claim_id, "supported",
+                           f"leg {a}→{b} at {_day(int(_times(legs, 't_start')[rows.index(match[0])]))}", ev)
+        partial = [r for r in rows if r["origin"] in (a, None) and r["destination"] in (b, None)
+                   and (r["origin"], r["destination"]) != (None, None)]
+        if partial:
+            ev["legs"] = [r["leg_id"] for r in partial]
+            return Verdict(claim.claim_id, "ambiguous", f"a leg touching {a}/{b} with one end not evidenced", ev)
+        if cov[0] == 0:
+            return self.no_coverage(claim, claim.places, "that day")
+        ev["coverage"] = [f"{cov[0]} positions, up to {cov[1]} aircraft near {a}/{b} that day"]
+        flown = [f"{r['origin'] or '?'}→{r['destination'] or '?'}" for r in rows]
+        elsewhere = f"; it flew {', '.join(flown)}" if flown else ""
+        return Verdict(claim.claim_id, "contradicted",
+                       f"{a} and {b} were covered but no {a}→{b} leg of {self.who(claim)}{elsewhere}", ev)
+
+    def check_event(self, claim: Claim) -> Verdict:
+        icao, _ = self.aircraft(claim)
+        t0, t1 = self.window(claim)
+        place = claim.places[0] if claim.places else None
+        if not icao:
+            cov = self.coverage(claim.places, t0, t1)
+            return self.no_coverage(claim, claim.places, "then") if cov[0] == 0 else self.unknown(claim)
+        if claim.event == "landing":
+            return self._landing(claim, icao, place, t0, t1)
+        inc = self.findings_of("incident", icao)
+        rows = inc.to_pylist()
+        if t0 is not None:
+            rows = [r for r in rows if int(r["t_end"].timestamp() * 1e6) >= t0 and
+                    (t1 is None or int(r["t_start"].timestamp() * 1e6) < t1)]
+        if claim.event == "emergency":
+            rows = [r for r in rows if "squawk" in (r["evidence"] or "") or "emergency" in (r["evidence"] or "")
+                    or "7700" in (r["summary"] or "")] or rows
+        at = [r for r in rows if place is None or place in (r["places"] or [])]
+        ev = {"findings": [f"{r['finding_id']}: {r['summary']}" for r in (at or rows)]}
+        where = f" at {place}" if place else ""
+        if at:
+            return Verdict(claim.claim_id, "supported", f"incident finding{where}: {at[0]['summary']}", ev)
+        if rows:
+            others = sorted({p for r in rows for p in (r["places"] or [])})
+            return Verdict(claim.claim_id, "ambiguous",
+                           f"incident(s) of {self.who(claim)} found, but at {', '.join(others) or 'no airport'}", ev)
+        cov = self.coverage([place] if place else [], t0, t1) if place else (1, 0, 0)
+        if cov[0] == 0:
+            return self.no_coverage(claim, claim.places, "then")
+        if claim.event == "crash" and place is not None:
+            stops = self.ev.stops.filter(pc.is_in(self.ev.stops.column("icao24"), pa.array(sorted(icao), pa.int32())))
+            at_place = stops.filter(pc.equal(stops.column("airport"), place))
+            if at_place.num_rows and at_place.column("departure").null_count == 0:
+                return Verdict(claim.claim_id, "contradicted",
+                               f"every arrival of {self.who(claim)} at {place} was an ordinary landing followed by a "
+                               f"departure, and no incident was found",
+                               {"stops": at_place.column("stop_id").to_pylist()})
+        return Verdict(claim.claim_id, "ambiguous",
+                       f"no incident of {self.who(claim)}{where} in the data, though the place was covered",
+                       {"coverage": [f"{cov[0]} positions on {cov[2]} day(s)"]})
+
+    def _landing(self, claim: Claim, icao: set[int], place: str | None, t0: int | None,
+                 t1: int | None) -> Verdict:
+        stops = self.ev.stops.filter(pc.is_in(self.ev.stops.column("icao24"), pa.array(sorted(icao), pa.int32())))
+        rows = [r for r in stops.to_pylist() if r["airport"] == place and r["arrival"] is not None and
+                (t0 is None or r["arrival"].timestamp() * 1e6 >= t0) and
+                (t1 is None or r["arrival"].timestamp() * 1e6 < t1)]
+        if rows:
+            return Verdict(claim.claim_id, "supported", f"landed at {place} at {rows[0]['arrival']:%Y-%m-%d %H:%MZ}",
+                           {"stops": [r["stop_id"] for r in rows]})
+        cov = self.coverage([place] if place else [], t0, t1)
+        if cov[0] == 0:
+            return self.no_coverage(claim, claim.places, "then")
+        return Verdict(claim.claim_id, "contradicted",
+                       f"{place} was covered ({cov[0]} positions) but {self.who(claim)} did not land there",
+                       {"coverage": [f"{cov[0]} positions on {cov[2]} day(s)"]})
+
+    def presence(self, icao: set[int], country: str, t0: int | None, t1: int | None) -> tuple[pa.Table, pa.Table]:
+        """Legs and stops of ``icao`` at airports of ``country``."""
+        legs = self.legs_of(icao, t0, t1)
+        in_c = [self.ev.country_of(o or "") == country or self.ev.country_of(d or "") == country
+                for o, d in zip(_col(legs, "origin"), _col(legs, "destination"), strict=True)]
+        stops = self.ev.stops.filter(pc.is_in(self.ev.stops.column("icao24"), pa.array(sorted(icao), pa.int32())))
+        s_in = [self.ev.country_of(a or "") == country for a in _col(stops, "airport")]
+        return legs.filter(pa.array(in_c, pa.bool_())), stops.filter(pa.array(s_in, pa.bool_()))
+
+    def check_operation(self, claim: Claim) -> Verdict:
+        icao, rows = self.aircraft(claim)
+        x, y = claim.states
+        if not icao:
+            return self.unknown(claim)
+        reg_c = {c for c in rows.column("country_iso2").to_pylist() if c}
+        ev: dict[str, list[str]] = {}
+        if reg_c and x not in reg_c:
+            return Verdict(claim.claim_id, "contradicted",
+                           f"{self.who(claim)} is registered in {', '.join(sorted(reg_c))}, not {x}",
+                           {"identity": rows.column("source").to_pylist()})
+        fo = [r for r in self.findings_of("foreign_operation", icao).to_pylist()
+              if y in (r["places"] or []) or any(self.ev.country_of(p) == y for p in (r["places"] or []))]
+        legs, stops = self.presence(icao, y, None, None)
+        ev["findings"] = [f"{r['finding_id']}: {r['summary']}" for r in fo]
+        ev["legs"] = legs.column("leg_id").to_pylist()
+        ev["stops"] = stops.column("stop_id").to_pylist()
+        owner = f"registered in {x}" if reg_c else "registry country not in the databases"
+        if fo or legs.num_rows or stops.num_rows:
+            t = np.concatenate([_times(legs, "t_start"), _times(stops, "arrival")])
+            t = t[t >= 0]
+            if t.size:
+                ev["times"] = [f"first {_day(int(t.min()))}", f"last {_day(int(t.max()))}"]
+            how = "foreign-operation finding" if fo else "own check of legs/stops"
+            return Verdict(claim.claim_id, "supported",
+                           f"{self.who(claim)} ({owner}) has {legs.num_rows} legs and {stops.num_rows} stops at "
+                           f"airports in {y} ({how})", ev)
+        cov = self.coverage(self.places_in(y), None, None)
+        if cov[0] == 0:
+            return self.no_coverage(claim, self.places_in(y) or [y], "at any time")
+        return Verdict(claim.claim_id, "contradicted",
+                       f"airports in {y} were covered ({cov[0]} positions) but {self.who(claim)} never appears there",
+                       {"coverage": [f"{cov[0]} positions on {cov[2]} day(s)"]})
+
+    def check_period(self, claim: Claim) -> Verdict:
+        if not claim.year_stated:
+            return Verdict(claim.claim_id, "ambiguous", "the article gives no year; pass --year")
+        icao, _ = self.aircraft(claim)
+        if not icao:
+            return self.unknown(claim)
+        y = claim.states[1] if len(claim.states) == 2 else None
+        if y is not None:
+            legs, stops = self.presence(icao, y, None, None)
+            places = self.places_in(y)
+        else:
+            legs, stops = self.legs_of(icao), self.ev.stops.filter(pc.equal(self.ev.stops.column("icao24"), -1))
+            places = sorted(set(self.ev.coverage.column("place").to_pylist()))
+        t = np.concatenate([_times(legs, "t_start"), _times(legs, "t_end"), _times(stops, "arrival")])
+        t = t[t >= 0]
+        ev = {"legs": legs.column("leg_id").to_pylist()[:3] + (["…"] if legs.num_rows > 6 else [])
+              + legs.column("leg_id").to_pylist()[max(3, legs.num_rows - 3):]}
+        where = f" in {y}" if y else ""
+        if t.size == 0:
+            cov = self.coverage(places, _us(claim.since) if claim.since else None, None)
+            if cov[0] == 0:
+                return self.no_coverage(claim, places, "in that period")
+            return Verdict(claim.claim_id, "contradicted",
+                           f"receivers covered{where} ({cov[0]} positions) but {self.who(claim)} was never seen", ev)
+        first, last = int(t.min()), int(t.max())
+        ev["times"] = [f"first seen{where} {_day(first)}", f"last seen{where} {_day(last)}"]
+        verdicts: list[tuple[VerdictKind, str]] = []
+        if claim.since is not None:
+            s = _us(claim.since)
+            if first < s - EARLY_DAYS * _US_DAY:
+                verdicts.append(("contradicted", f"already seen{where} on {_day(first)}, before {claim.since}"))
+            elif first <= s + (LATE_DAYS + 1) * _US_DAY:
+                verdicts.append(("supported", f"first seen{where} {_day(first)}, matching {claim.since}"))
+            else:
+                cov = self.coverage(places, s, first)
+                verdicts.append(("ambiguous", f"first seen{where} only {_day(first)}; receivers covered "
+                                 f"{cov[2]} day(s) in between") if cov[0] else
+                                ("not observable", f"first seen{where} {_day(first)}; no coverage between "
+                                 f"{claim.since} and then"))
+        if claim.until is not None:
+            u = _us(claim.until) + _US_DAY
+            if last > u + LATE_DAYS * _US_DAY:
+                verdicts.append(("contradicted", f"still seen{where} on {_day(last)}, after {claim.until}"))
+            else:
+                verdicts.append(("supported", f"last seen{where} {_day(last)}"))
+        order = {"contradicted": 0, "ambiguous": 1, "not observable": 2, "supported": 3}
+        worst = min(verdicts, key=lambda v: order[v[0]])
+        return Verdict(claim.claim_id, worst[0], "; ".join(v[1] for v in verdicts), ev)
+
+
+def _greedy(starts: np.ndarray[Any, np.dtype[np.int64]], width: int) -> list[int]:
+    """Non-overlapping match starts, earliest first."""
+    out: list[int] = []
+    for s in starts.tolist():
+        if not out or s >= out[-1] + width:
+            out.append(int(s))
+    return out
+
+
+def verify_claims(claims: Sequence[Claim], evidence: Evidence) -> list[Verdict]:
+    """One verdict per claim, in the claims' order (pure: reads only ``evidence``)."""
+    c = _Checker(evidence)
+    table: dict[str, Callable[[Claim], Verdict]] = {
+        "aircraft": c.check_aircraft, "route": c.check_route, "leg": c.check_leg, "event": c.check_event,
+        "operation": c.check_operation, "period": c.check_period,
+    }
+    return [table[claim.kind](claim) for claim in claims]
