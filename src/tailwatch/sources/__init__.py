@@ -24,7 +24,9 @@ from tailwatch.sources.base import Chunk, Reader, ReaderOptions
 READERS: dict[str, str] = {
     "beast": "beast:BeastReader",
     "avr": "avr:AvrReader",
+    "sbs": "sbs:SbsReader",
     "hexcsv": "hexcsv:HexCsvReader",
+    "rs1090": "jsonl1090:Rs1090Reader",
     "readsb-trace": "readsb:TraceReader",
     "readsb-hist": "readsb:HistReader",
     "opensky": "opensky:OpenSkyReader",
@@ -33,7 +35,8 @@ READERS: dict[str, str] = {
 }
 
 #: Order in which ``detect`` asks the readers (most specific first).
-DETECT_ORDER = ("beast", "readsb-trace", "readsb-hist", "fr24", "opensky", "traffic", "avr", "hexcsv")
+DETECT_ORDER = ("beast", "readsb-trace", "readsb-hist", "fr24", "rs1090", "opensky", "traffic", "sbs", "avr",
+                "hexcsv")
 
 __all__ = ["READERS", "Chunk", "InputStream", "Reader", "ReaderOptions", "detect", "get_reader",
            "open_binary", "read_head"]
