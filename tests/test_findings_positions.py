@@ -53,7 +53,7 @@ def airports() -> pa.Table:
 
 
 def load_noisy(path: Path) -> pa.Table:
-    d = orjson.loads(gzip.open(path).read())
+    d = orjson.loads(gzip.decompress(path.read_bytes()))
     keys = sorted(d["timestamp"], key=int)
 
     def g(c: str) -> list[Any]:
@@ -66,7 +66,7 @@ def load_noisy(path: Path) -> pa.Table:
 
 
 def load_quickstart(path: Path) -> pa.Table:
-    d = orjson.loads(gzip.open(path).read())
+    d = orjson.loads(gzip.decompress(path.read_bytes()))
 
     def g(c: str) -> list[Any]:
         return [r.get(c) for r in d]
