@@ -40,8 +40,10 @@ def nl(lat: npt.ArrayLike) -> I64:
 def _zones(lat: F64, odd: I64, surface: bool) -> tuple[F64, F64, F64, I64]:
     span = 90.0 if surface else 360.0
     dlat: F64 = np.asarray(span / (4.0 * NZ - odd), dtype=np.float64)
-    yz = np.floor(SCALE * np.mod(lat, dlat) / dlat + 0.5)
-    rlat = dlat * (yz / SCALE + np.floor(lat / dlat))
+    q = lat / dlat
+    j = np.floor(q)
+    yz = np.floor(SCALE * (q - j) + 0.5)  # (q - j) rather than mod(): consistent with j even for denormals
+    rlat = dlat * (yz / SCALE + j)
     nlz = np.maximum(nl(rlat) - odd, 1)
     return dlat, yz, rlat, nlz.astype(np.int64)
 
@@ -53,7 +55,8 @@ def cpr_encode(lat: npt.ArrayLike, lon: npt.ArrayLike, odd: npt.ArrayLike, surfa
     o = np.asarray(odd, dtype=np.int64)
     _, yz, _, nlz = _zones(la, o, surface)
     dlon = (90.0 if surface else 360.0) / nlz
-    xz = np.floor(SCALE * np.mod(lo, dlon) / dlon + 0.5)
+    q = lo / dlon
+    xz = np.floor(SCALE * (q - np.floor(q)) + 0.5)
     return (yz.astype(np.int64) % (1 << 17)), (xz.astype(np.int64) % (1 << 17))
 
 
@@ -64,7 +67,9 @@ def cpr_position(lat: npt.ArrayLike, lon: npt.ArrayLike, odd: npt.ArrayLike, sur
     o = np.asarray(odd, dtype=np.int64)
     _, _, rlat, nlz = _zones(la, o, surface)
     dlon = (90.0 if surface else 360.0) / nlz
-    xz = np.floor(SCALE * np.mod(lo, dlon) / dlon + 0.5)
-    rlon = dlon * (xz / SCALE + np.floor(lo / dlon))
+    q = lo / dlon
+    j = np.floor(q)
+    xz = np.floor(SCALE * (q - j) + 0.5)
+    rlon = dlon * (xz / SCALE + j)
     rlon = np.where(rlon >= 180.0, rlon - 360.0, rlon)
     return rlat, rlon

@@ -10,8 +10,9 @@ Table columns:
   when the track was lost), takeoff, landing (null if never landed),
   block_off, block_on (start of taxi-out / end of taxi-in or of the track),
   touch_and_go, go_around (lists of ICAO codes), diverted_from, track_lost
-  (bool), observed_fraction (share of the leg's airborne position messages
-  heard by at least one receiver: 0 means the leg is invisible in the data).
+  (bool), observed_fraction (airborne position messages heard by at least one
+  receiver over the number the leg's airborne time should produce at the
+  scenario's position rate: 0 means the leg is invisible in the data).
 * ``stops``: icao24, airport, arrival (null before the first leg), departure
   (null after the last leg).
 * ``events``: kind, icao24, t_start, t_end, place (ICAO code or "lat,lon"), detail.
@@ -160,13 +161,14 @@ def build_truth(scn: Scenario, flown: list[tuple[AircraftSpec, list[LegTruth]]],
         for i, lt in enumerate(lts):
             end = lt.landing if lt.landing is not None else lt.block_on
             span = mine & (m.time >= lt.takeoff) & (m.time <= end)
-            n = int(span.sum())
+            # expected position messages: airborne time / position interval (transponder-off time counts as unseen)
+            n = max(int((end - lt.takeoff) / scn.rates.position), 1) if scn.rates.position > 0 else 0
             legs.append({
                 "icao24": ac.icao24, "origin": lt.origin, "destination": lt.destination, "takeoff": lt.takeoff,
                 "landing": lt.landing, "block_off": lt.block_off, "block_on": lt.block_on,
                 "touch_and_go": list(lt.touch_and_go), "go_around": list(lt.go_around),
                 "diverted_from": lt.diverted_from, "track_lost": lt.landing is None,
-                "observed_fraction": float(heard[span].sum()) / n if n else 0.0,
+                "observed_fraction": min(float(heard[span].sum()) / n, 1.0) if n else 0.0,
             })
             stops.append({"icao24": ac.icao24, "airport": where if i else lt.origin,
                           "arrival": lts[i - 1].landing if i else None, "departure": lt.takeoff})
