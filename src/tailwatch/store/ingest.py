@@ -294,7 +294,7 @@ class FileWriter:
         ids = self.done_ids | {self.file_id}
         existing = [p.path for p in list_parts(self.root, days) if p.file_id in ids]
         if existing:
-            keep[self._stored_already(seg, keep, existing, int(t[0]), int(t[-1]))] = False
+            keep[self._stored_already(seg, keep, existing, int(t.min()), int(t.max()))] = False
         if not keep.all():
             seg, d = seg.filter(pa.array(keep)), d[keep]
         self._write(seg, d)

@@ -80,6 +80,31 @@ def _sql_list(paths: Sequence[Path | str]) -> str:
     return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
 
 
+def _split_whole(table: pa.Table, rows: int) -> tuple[list[pa.Table], pa.Table]:
+    """Cut a (icao24, time)-sorted table at aircraft boundaries into pieces of about ``rows`` rows.
+
+    Returns the pieces before the last aircraft, and the last aircraft (it may continue in the
+    next batch). An aircraft is never split.
+
+    >>> t = pa.table({"icao24": [1, 1, 2, 3, 3, 3, 4]})
+    >>> whole, tail = _split_whole(t, 2)
+    >>> [p.column("icao24").to_pylist() for p in whole], tail.column("icao24").to_pylist()
+    ([[1, 1], [2, 3, 3, 3]], [4])
+    """
+    icao = table.column("icao24").to_numpy()
+    starts = np.flatnonzero(np.r_[True, icao[1:] != icao[:-1]])
+    last = int(starts[-1])
+    pieces: list[pa.Table] = []
+    s = 0
+    while s + rows < last:
+        cut = int(starts[np.searchsorted(starts, s + rows, side="left")])
+        pieces.append(table.slice(s, cut - s))
+        s = cut
+    if last > s:
+        pieces.append(table.slice(s, last - s))
+    return pieces, table.slice(last)
+
+
 class Store:
     """A tailwatch store folder. Use :func:`open_store` (or :meth:`Store.open`) to get one."""
 
@@ -286,7 +311,7 @@ class Store:
         where, params, days = self._where(icao24, since, until)
         with self.connect(days) as con:
             q = f"SELECT {', '.join(schema.names)} FROM positions WHERE {where} ORDER BY icao24, time"
-            reader = con.sql(q, params=params).to_arrow_reader(max(1, min(rows, 1_000_000)))
+            reader = con.sql(q, params=params).to_arrow_reader(min(max(rows, 100_000), 1_000_000))
             pending: list[pa.Table] = []
             count = 0
             for batch in reader:
@@ -296,17 +321,15 @@ class Store:
                 count += batch.num_rows
                 if count < rows:
                     continue
-                table = pa.concat_tables(pending)
-                icao = table.column("icao24").to_numpy()
-                cut = int(np.searchsorted(icao, icao[-1], side="left"))
-                if cut == 0:  # one aircraft so far: keep collecting its rows
-                    pending, count = [table], table.num_rows
-                    continue
-                yield table.slice(0, cut).cast(schema).combine_chunks()
-                tail = table.slice(cut)
+                whole, tail = _split_whole(pa.concat_tables(pending), rows)
+                for t in whole:
+                    yield t.cast(schema).combine_chunks()
                 pending, count = [tail], tail.num_rows
             if count:
-                yield pa.concat_tables(pending).cast(schema).combine_chunks()
+                table = pa.concat_tables(pending)
+                whole, tail = _split_whole(table, rows)
+                for t in [*whole, tail]:
+                    yield t.cast(schema).combine_chunks()
 
     # -- derived tables -------------------------------------------------------------------------------
     def derived(self, name: str, icao24: IcaoLike | None = None) -> pa.Table:
