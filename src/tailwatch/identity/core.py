@@ -210,6 +210,10 @@ class Identity:
         iso2 = take_or_null(blocks["iso2"].combine_chunks(), rows)
         mil = np.where(rows >= 0, blocks["is_military"].to_numpy(zero_copy_only=False)[np.maximum(rows, 0)], False)
         cols = {c: t[c].combine_chunks() for c in t.column_names}
+        nreg = registration_of_us(cols["icao24"])
+        fill = pc.and_(pc.is_null(cols["registration"]), pc.is_valid(nreg))
+        cols["registration_source"] = pc.if_else(fill, pa.scalar(NNUMBER), cols["registration_source"])
+        cols["registration"] = pc.if_else(fill, nreg, cols["registration"])
         cols["country_iso2"] = iso2
         cols["country"] = self._country_names(iso2)
         cols["country_source"] = pc.if_else(pc.is_valid(iso2), pa.scalar(block_src), null)
@@ -237,6 +241,7 @@ class Identity:
         cols["aircraft_class_source"] = pc.if_else(unknown, pa.scalar("no evidence"), src)
         cols["class_confidence"] = pc.if_else(unknown, pa.scalar(0.0, pa.float32()), conf)
         cols["note"] = pa.nulls(t.num_rows, pa.string())
+        cols["reg_compact"] = compact_array(cols["registration"])
         return pa.table(cols)
 
     # ----------------------------------------------------------------- the merged view
@@ -249,20 +254,23 @@ class Identity:
             if not overlays and watch is None:
                 self._merged = base
             else:
-                srcs = [*overlays, Source("databases", base.drop_columns(
-                    ["country_iso2", "country", "country_source", "note"]))]
-                if watch is not None:
-                    srcs.append(watch)
-                self._merged = self._finish(merge(srcs))
-            self._merged = self._merged.append_column("reg_compact", compact_array(self._merged["registration"])) \
-                if "reg_compact" not in self._merged.column_names else self._merged
+                # Re-merge only the rows the overlays touch; the rest of the base stays as cached.
+                touched = np.unique(np.concatenate([s.table["icao24"].to_numpy() for s in
+                                                    [*overlays, *([watch] if watch else [])]]))
+                hit = pc.is_in(base["icao24"], value_set=pa.array(touched, pa.int32())).to_numpy(zero_copy_only=False)
+                sub = base.filter(pa.array(hit)).drop_columns(
+                    ["country_iso2", "country", "country_source", "note", "reg_compact"])
+                srcs = [*overlays, Source("databases", sub), *([watch] if watch else [])]
+                redone = self._finish(merge(srcs)).select(base.column_names)
+                self._merged = pa.concat_tables([base.filter(pa.array(~hit)), redone])
         return self._merged
 
     def _watch_source(self, base: pa.Table) -> Source | None:
         if not self._watch:
             return None
-        regs = compact_array(base["registration"]).to_pylist()
-        by_reg = dict(zip(regs, base["icao24"].to_pylist(), strict=True))
+        wanted = [compact(e.registration) for e in self._watch if e.registration and not e.hex]
+        found = base.filter(pc.is_in(base["reg_compact"], value_set=pa.array(wanted, pa.string())))
+        by_reg = dict(zip(found["reg_compact"].to_pylist(), found["icao24"].to_pylist(), strict=True))
         icao, tags = [], []
         for e in self._watch:
             a = int(e.hex, 16) if e.hex else by_reg.get(compact(e.registration or ""))
@@ -277,6 +285,37 @@ class Identity:
         return Source("watch list", pa.table({"icao24": pa.array(icao, pa.int32()), "tags": tags,
                                                "category": ["Watch list"] * len(icao)}))
 
+    def _unknown_rows(self, addresses: npt.NDArray[np.int32]) -> pa.Table:
+        """Rows for addresses in no database: N-number for US civil addresses, country block."""
+        n = len(addresses)
+        icao = pa.array(addresses, pa.int32())
+        rows = self._finish(pa.table({
+            "icao24": icao,
+            **{f: pa.nulls(n, pa.string()) for f in FIELDS},
+            **{f + "_source": pa.nulls(n, pa.string()) for f in FIELDS},
+            "conflicts": pa.nulls(n, pa.string()),
+            "class_confidence": pa.nulls(n, pa.float32()),
+            "alias_address": pa.array(np.zeros(n, bool)),
+        }))
+        return rows.set_column(rows.column_names.index("note"), "note",
+                               pa.array(np.full(n, NOT_FOUND, object), pa.string()))
+
+    def describe(self, addresses: Sequence[int]) -> pa.Table:
+        """Like :meth:`annotate` for a handful of addresses, without building the full lookup table
+        (plain string columns, rows in the given order)."""
+        known = self.aircraft().drop_columns(["reg_compact"])
+        arr = np.asarray(addresses, dtype=np.int32)
+        sel = known.filter(pc.is_in(known["icao24"], value_set=pa.array(arr, pa.int32())))
+        found = np.isin(arr, sel["icao24"].to_numpy())
+        parts = [sel]
+        if (~found).any():
+            parts.append(self._unknown_rows(arr[~found]).select(known.column_names))
+        both = pa.concat_tables(parts)
+        order = {int(a): i for i, a in enumerate(both["icao24"].to_pylist())}
+        table = both.take(pa.array([order[int(a)] for a in arr], pa.int64()))
+        cols = ["icao24"] + [c for f in OUTPUT_COLUMNS for c in (f, f + "_source") if c in table.column_names]
+        return table.select([*dict.fromkeys([*cols, "conflicts", "note"])])
+
     def _extended(self) -> tuple[pa.Table, npt.NDArray[np.int32]]:
         """Known aircraft + N-number rows for unknown US addresses + one row per address block,
         and a lookup table address -> row covering all 2^24 addresses."""
@@ -285,16 +324,7 @@ class Identity:
             keys = known["icao24"].to_numpy()
             us = np.arange(FIRST, LAST + 1, dtype=np.int32)
             us = us[~np.isin(us, keys, assume_unique=True)]
-            us_rows = self._finish(pa.table({
-                "icao24": pa.array(us, pa.int32()),
-                **{f: pa.nulls(len(us), pa.string()) for f in FIELDS if f != "registration"},
-                **{f + "_source": pa.nulls(len(us), pa.string()) for f in FIELDS if f != "registration"},
-                "registration": registration_of_us(pa.array(us, pa.int32())),
-                "registration_source": pa.array(np.full(len(us), NNUMBER, dtype=object), pa.string()),
-                "conflicts": pa.nulls(len(us), pa.string()),
-                "class_confidence": pa.nulls(len(us), pa.float32()),
-                "alias_address": pa.array(np.zeros(len(us), bool)),
-            }))
+            us_rows = self._unknown_rows(us)
             blocks, _ = self._blocks()
             index = IntervalIndex.build(blocks["start"].to_numpy(), blocks["finish"].to_numpy())
             starts = index.bounds[:-1]
@@ -306,8 +336,6 @@ class Identity:
                 "class_confidence": pa.nulls(len(starts), pa.float32()),
                 "alias_address": pa.array(np.zeros(len(starts), bool)),
             })).drop_columns(["icao24"])
-            us_rows = us_rows.drop_columns(["icao24"]).set_column(
-                us_rows.column_names.index("note") - 1, "note", pa.array(np.full(len(us), NOT_FOUND, object), pa.string()))
             seg_rows = seg_rows.set_column(seg_rows.column_names.index("note"), "note",
                                            pa.array(np.full(len(starts), NOT_FOUND, object), pa.string()))
             cols = [c for c in known.column_names if c != "icao24"]
@@ -381,8 +409,9 @@ class Identity:
                 part = pc.fill_null(pc.match_substring(regs, cq), False)
                 sub = known.filter(part)
                 lens = pc.utf8_length(sub["reg_compact"]).to_numpy()
-                for a, n in zip(sub["icao24"].to_pylist(), lens, strict=True):
-                    hit([a], 60.0 + 30.0 * len(cq) / max(int(n), 1), "partial registration")
+                starts = pc.starts_with(sub["reg_compact"], cq).to_numpy(zero_copy_only=False)
+                for a, n, st in zip(sub["icao24"].to_pylist(), lens, starts, strict=True):
+                    hit([a], 55.0 + 25.0 * len(cq) / max(int(n), 1) + 10.0 * bool(st), "partial registration")
         hit(icao.filter(pc.equal(known["typecode"], q.upper())).to_pylist(), 85.0, "ICAO type")
         if len(q) >= 3 and not hexq:
             self._fuzzy(known, "operator", q, 0.9, hit)
@@ -390,8 +419,7 @@ class Identity:
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
         if not ranked:
             return []
-        table = self.annotate(pa.array([a for a, _ in ranked], pa.int32()))
-        rows = table.to_pylist()
+        rows = self.describe([a for a, _ in ranked]).to_pylist()
         return [Match(a, s, how, row) for (a, (s, how)), row in zip(ranked, rows, strict=True)]
 
     @staticmethod
