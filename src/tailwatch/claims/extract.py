@@ -137,7 +137,17 @@ class _Extractor:
         return "/".join(names) if names else (f"the {type_code}" if type_code else "the aircraft")
 
     def names(self, places: list[Place]) -> str:
-        return " → ".join(p.icao if p.name == p.icao else f"{p.name} ({p.icao})" for p in places)
+        """"Bamako (GABS) → Niamey [written Niamay] (DRRN)"."""
+        out = []
+        for p in places:
+            if p.name == p.icao:
+                out.append(p.icao)
+                continue
+            rec = self.g.airport(p.icao) or {}
+            known = str(rec.get("city") or rec.get("subd") or p.name)
+            shown = p.name if p.score >= 1.0 else f"{known} [written {p.name}]"
+            out.append(f"{shown} ({p.icao})")
+        return " → ".join(out)
 
     # ------------------------------------------------------------------ claim kinds
     def aircraft(self, s: Sentence) -> None:

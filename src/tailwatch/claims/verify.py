@@ -67,12 +67,14 @@ class Evidence:
     identity: pa.Table
     #: ISO country of an ICAO airport code (None if unknown).
     country_of: Callable[[str], str | None]
+    #: False when no aircraft database was available (registrations cannot be resolved).
+    has_identity: bool = True
 
     @staticmethod
     def empty(country_of: Callable[[str], str | None]) -> Evidence:
         """No data at all (every claim comes out not observable or ambiguous)."""
         return Evidence(LEGS.empty_table(), STOPS.empty_table(), FINDINGS.empty_table(),
-                        COVERAGE.empty_table(), IDENTITY.empty_table(), country_of)
+                        COVERAGE.empty_table(), IDENTITY.empty_table(), country_of, has_identity=False)
 
 
 def _us(day: dt.date) -> int:
@@ -157,8 +159,8 @@ class _Checker:
         return "/".join(names) or (f"the {claim.type_code}" if claim.type_code else "the aircraft")
 
     def unknown(self, claim: Claim) -> Verdict:
-        why = ("no aircraft database loaded (run `tailwatch db update`)" if self.ev.identity.num_rows == 0
-               else "not in any aircraft database")
+        why = ("not in any aircraft database" if self.ev.has_identity
+               else "no aircraft database loaded (run `tailwatch db update`)")
         return Verdict(claim.claim_id, "ambiguous", f"{self.who(claim)} cannot be tied to an ICAO address: {why}")
 
     def no_coverage(self, claim: Claim, places: Sequence[str], what: str) -> Verdict:

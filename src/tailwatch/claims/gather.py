@@ -1,0 +1,119 @@
+"""The thin adapter between a store (and the identity databases) and :func:`verify_claims`.
+
+It reads only what the claims need: the legs, stops and findings of the
+aircraft they name, identity records for those aircraft, and a coverage
+summary — positions of *any* aircraft within :data:`NEAR_KM` of each place the
+claims mention (and of the airports of the countries they mention), per day.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tailwatch.claims.gazetteer import Gazetteer
+from tailwatch.claims.model import Claim
+from tailwatch.claims.verify import COVERAGE, IDENTITY, Evidence
+
+#: A position within this distance of an airport (box approximation) counts as coverage there.
+NEAR_KM = 80.0
+
+
+def identity_records(identity: Any, claims: Sequence[Claim], extra_icao24: Sequence[int] = ()) -> pa.Table:
+    """:data:`IDENTITY` rows for the registrations and addresses the claims name.
+
+    ``identity`` is a :class:`tailwatch.identity.Identity` (or None: no rows).
+    Addresses in ``extra_icao24`` (e.g. every aircraft with legs) are annotated
+    too, so a claim naming only a type ("the C-130") can find its aircraft.
+    """
+    if identity is None:
+        return IDENTITY.empty_table()
+    rows: list[dict[str, Any]] = []
+    queries = {r for c in claims for r in c.registrations} | {f"{i:06X}" for c in claims for i in c.icao24}
+    for q in sorted(queries):
+        for m in identity.lookup(q):
+            if m.matched_on in ("registration", "registration (N-number)", "hex address"):
+                rows.append(_row(m.icao24, m.record))
+    if extra_icao24:
+        ann = identity.annotate(pa.array(sorted(set(extra_icao24)), pa.int32()))
+        rows.extend(_row(r["icao24"], r) for r in ann.to_pylist())
+    return pa.Table.from_pylist(rows, IDENTITY)
+
+
+def _row(icao24: int, rec: dict[str, Any]) -> dict[str, Any]:
+    sources = [rec.get(f"{f}_source") for f in ("registration", "typecode", "operator")]
+    return {"icao24": icao24, "registration": rec.get("registration"), "typecode": rec.get("typecode"),
+            "operator": rec.get("operator"), "country_iso2": rec.get("country_iso2"),
+            "source": ", ".join(dict.fromkeys(s for s in sources if s)) or None}
+
+
+def places_of_interest(claims: Sequence[Claim], gazetteer: Gazetteer, legs: pa.Table) -> pa.Table:
+    """Airports whose coverage matters: the claims' places, the airports of the countries they
+    name that have an IATA code, and the airports the aircraft's legs touch in those countries."""
+    codes = {p for c in claims for p in c.places}
+    countries = {s for c in claims for s in c.states}
+    for code, a in gazetteer.airports.items():
+        if a.get("country") in countries and a.get("iata") and len(code) == 4:
+            codes.add(code)
+    for p in legs.column("origin").to_pylist() + legs.column("destination").to_pylist():
+        rec = gazetteer.airport(p) if p else None
+        if rec is not None and rec.get("country") in countries:
+            codes.add(str(p))
+    rows = []
+    for code in sorted(codes):
+        info = gazetteer.airport(code)
+        if info is None:
+            continue
+        lat, lon = float(info["lat"]), float(info["lon"])  # type: ignore[arg-type]
+        dlat = NEAR_KM / 111.2
+        dlon = NEAR_KM / (111.2 * max(math.cos(math.radians(lat)), 0.05))
+        rows.append({"place": code, "lat": lat, "lon": lon, "dlat": dlat, "dlon": dlon})
+    return pa.Table.from_pylist(rows, pa.schema([("place", pa.string()), ("lat", pa.float64()),
+                                                 ("lon", pa.float64()), ("dlat", pa.float64()),
+                                                 ("dlon", pa.float64())]))
+
+
+def coverage_summary(store: Any, places: pa.Table) -> pa.Table:
+    """:data:`COVERAGE`: positions and distinct aircraft near each place, per UTC day."""
+    if places.num_rows == 0:
+        return COVERAGE.empty_table()
+    query = """
+        SELECT p.place AS place, CAST(pos.time AS DATE) AS day,
+               count(*)::BIGINT AS n_positions, count(DISTINCT pos.icao24)::BIGINT AS n_aircraft
+        FROM positions AS pos JOIN claim_places AS p
+          ON pos.lat BETWEEN p.lat - p.dlat AND p.lat + p.dlat
+         AND pos.lon BETWEEN p.lon - p.dlon AND p.lon + p.dlon
+        GROUP BY ALL ORDER BY 1, 2"""
+    with store.connect() as con:
+        con.register("claim_places", places)
+        table = con.sql(query).to_arrow_table()
+    return table.cast(COVERAGE)
+
+
+def gather(store: Any, claims: Sequence[Claim], identity: Any = None,
+           gazetteer: Gazetteer | None = None) -> Evidence:
+    """Everything :func:`verify_claims` needs about ``claims``, read from ``store``."""
+    g = gazetteer or Gazetteer.default()
+    ident = identity_records(identity, claims)
+    named = set(ident.column("icao24").to_pylist()) | {i for c in claims for i in c.icao24}
+    type_only = any(c.type_code and not c.registrations and not c.icao24 for c in claims)
+    ids = None if (type_only or not named) else sorted(named)
+    legs = store.derived("legs", icao24=ids)
+    stops = store.derived("stops", icao24=ids)
+    findings = store.derived("findings")
+    if ids is not None:
+        findings = findings.filter(pc.is_in(findings.column("icao24"), pa.array(ids, pa.int32())))
+    if type_only and identity is not None:
+        ident = pa.concat_tables([ident, identity_records(
+            identity, [], extra_icao24=pc.unique(legs.column("icao24")).to_pylist())])
+    coverage = coverage_summary(store, places_of_interest(claims, g, legs))
+
+    def country_of(code: str) -> str | None:
+        a = g.airport(code) if code else None
+        return None if a is None else str(a["country"])
+
+    return Evidence(legs, stops, findings, coverage, ident, country_of, has_identity=identity is not None)
