@@ -19,6 +19,7 @@ def _register() -> None:
     from tailwatch.cli import aircraft; aircraft.register(app)  # noqa: E702, I001
     from tailwatch.cli import ingest; ingest.register(app)  # noqa: E702, I001
     from tailwatch.cli import simulate; simulate.register(app)  # noqa: E702, I001
+    from tailwatch.cli import verify; verify.register(app)  # noqa: E702, I001
 
 
 def main() -> None:
