@@ -177,7 +177,7 @@ def positions_batch(cols: Mapping[str, Any], source: str, n: int) -> pa.RecordBa
     for field in POSITIONS:
         v = cols.get(field.name)
         if field.name == "source":
-            arrays.append(pa.array(np.full(n, source, dtype=object), pa.string()))
+            arrays.append(pc.fill_null(pa.nulls(n, pa.string()), source))
             continue
         if v is None:
             if field.name == "quality":
@@ -217,7 +217,7 @@ def numeric(arr: pa.Array | pa.ChunkedArray | None, typ: pa.DataType | None = No
 def epoch_us(arr: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.float64]:
     """Microseconds since the epoch as float (NaN where missing/unparseable).
 
-    Integers/floats are seconds, or milliseconds when above 1e11; text is ISO 8601
+    Integers/floats are seconds, or milliseconds when the column goes above 1e11; text is ISO 8601
     (a naive time is UTC); timestamps are converted to UTC.
 
     >>> epoch_us(pa.array([1633608773000, None])).tolist()
@@ -247,7 +247,7 @@ def epoch_us(arr: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.float64]:
         return epoch_us(ts)
     v = np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
     finite = v[np.isfinite(v)]
-    scale = 1e3 if len(finite) and np.nanmedian(np.abs(finite)) > 1e11 else 1e6
+    scale = 1e3 if len(finite) and max(abs(finite.max()), abs(finite.min())) > 1e11 else 1e6
     return v * scale
 
 

@@ -128,6 +128,7 @@ def read_all(path: Path) -> tuple[bytes, int]:
     """The whole decompressed content and the compressed size; ``InputError`` if empty."""
     with open_binary(path) as s:
         data = s.read()
+        s.read()  # raises the InputError of a damaged gzip found after the good data
         size = s.compressed_pos
     if not data.strip():
         raise InputError(str(path), "byte 0", "empty file")

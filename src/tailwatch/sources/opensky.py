@@ -58,6 +58,7 @@ class OpenSkyReader:
 
         with open_binary(path) as s:
             data = s.read()
+            s.read()  # raises for a damaged gzip
 
         def bad_row(row: pacsv.InvalidRow) -> str:
             line = row.number

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+import polars as pl
 import pyarrow as pa
-import pyarrow.json as pj
 import pyarrow.parquet as pq
 
 from tailwatch.errors import InputError, Rejects
@@ -39,15 +39,21 @@ PARQUET_MAGIC = b"PAR1"
 
 
 def _records_arrow(raw: bytes) -> pa.Table:
-    """Parse ``[{..},{..}]`` with Arrow's JSON reader (raises on anything unusual)."""
+    """Parse ``[{..},{..}]`` as NDJSON with polars (raises on anything unusual).
+
+    Measured fastest here (see docs/benchmarks.md, "Readers"); a string that
+    contains ``},{`` breaks the NDJSON and sends the file to the orjson path.
+    """
     body = raw.strip()
     if not (body.startswith(b"[") and body.endswith(b"]")):
         raise pa.ArrowInvalid("not a JSON list")
     nd = body[1:-1].strip().replace(b"},{", b"}\n{")
     if not nd:
         return pa.table({})
-    opts = pj.ReadOptions(block_size=1 << 24)
-    return pj.read_json(io.BytesIO(nd), read_options=opts)
+    try:
+        return pl.read_ndjson(io.BytesIO(nd), infer_schema_length=10_000).to_arrow()
+    except (pl.exceptions.PolarsError, pa.ArrowInvalid) as exc:
+        raise pa.ArrowInvalid(str(exc)) from None
 
 
 def json_error(path: str, raw: bytes, exc: orjson.JSONDecodeError) -> InputError:
