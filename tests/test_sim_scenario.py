@@ -8,6 +8,7 @@ recomputed in the test, pyModeS' NL function, and rs1090 decoding the frames.
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 from pathlib import Path
 
@@ -84,12 +85,12 @@ def test_c130_rotations_and_crash(sahel) -> None:  # type: ignore[no-untyped-def
     assert legs[0]["takeoff"].date().isoformat() == "2023-08-20"
     # about two rotations a week
     starts = [leg["takeoff"] for leg in legs[:-1:4]]
-    gaps = [(b - a).total_seconds() / 86400 for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [(b - a).total_seconds() / 86400 for a, b in itertools.pairwise(starts)]
     assert all(3.0 <= g <= 4.0 for g in gaps)
     last = legs[-1]
     assert last["destination"] == "GAGO" and last["landing"] is None and last["track_lost"]
     # legs are contiguous: each departs from where the previous one landed, later
-    for a, b in zip(legs, legs[1:], strict=False):
+    for a, b in itertools.pairwise(legs):
         assert a["destination"] == b["origin"] and b["takeoff"] > a["landing"]
 
 
@@ -196,7 +197,7 @@ def test_touch_and_go_touches_then_climbs() -> None:
     res = simulate(load_scenario(SCN / "touch-and-go.yaml"))
     leg = res.truth.legs.to_pylist()[0]
     assert leg["touch_and_go"] == ["GAGO"] and leg["destination"] == "GAGO"
-    t_touch = [e for e in res.truth.events.to_pylist() if e["kind"] == "touch_and_go"][0]["t_start"]
+    t_touch = next(e for e in res.truth.events.to_pylist() if e["kind"] == "touch_and_go")["t_start"]
     ground = [r for r in _airborne_near(res, "GAGO", 4) if r["on_ground"] and r["time"] < leg["landing"]]
     assert ground and all(abs((r["time"] - t_touch).total_seconds()) < 30 for r in ground)
     after = [r for r in rows(res.positions, C130) if r["alt_baro"] is not None
@@ -208,7 +209,7 @@ def test_go_around_low_pass_without_touching() -> None:
     res = simulate(load_scenario(SCN / "go-around.yaml"))
     leg = res.truth.legs.to_pylist()[0]
     assert leg["go_around"] == ["GAGO"] and leg["touch_and_go"] == []
-    t_ga = [e for e in res.truth.events.to_pylist() if e["kind"] == "go_around"][0]["t_start"]
+    t_ga = next(e for e in res.truth.events.to_pylist() if e["kind"] == "go_around")["t_start"]
     # the first pass: everything within 3 km of the field up to a minute after the go-around
     first = [r for r in _airborne_near(res, "GAGO", 3) if (r["time"] - t_ga).total_seconds() < 60]
     assert first and not [r for r in first if r["on_ground"]]
@@ -233,7 +234,7 @@ def test_diversion_lands_elsewhere_and_next_leg_starts_there() -> None:
 
 def test_squawk_7700_only_in_window() -> None:
     res = simulate(load_scenario(SCN / "squawk-7700.yaml"))
-    ev = [e for e in res.truth.events.to_pylist() if e["kind"] == "squawk"][0]
+    ev = next(e for e in res.truth.events.to_pylist() if e["kind"] == "squawk")
     fr = res.frames.filter(pc.is_in(res.frames["kind"], pa.array([ID_REPLY, STATUS], pa.int8())))
     seen_7700 = 0
     for m, t in zip(fr["msg"].to_pylist(), fr["time"].to_pylist(), strict=True):
@@ -246,7 +247,7 @@ def test_squawk_7700_only_in_window() -> None:
 
 def test_transponder_off_window_is_silent() -> None:
     res = simulate(load_scenario(SCN / "transponder-off.yaml"))
-    ev = [e for e in res.truth.events.to_pylist() if e["kind"] == "transponder_off"][0]
+    ev = next(e for e in res.truth.events.to_pylist() if e["kind"] == "transponder_off")
     t = res.frames["time"].to_pylist()
     assert not [x for x in t if ev["t_start"] <= x <= ev["t_end"]]
     assert [x for x in t if x < ev["t_start"]] and [x for x in t if x > ev["t_end"]]
