@@ -265,7 +265,7 @@ class _Extractor:
         if pair is None:
             return None
         x, y = (self.g.country_name(c) for c in pair)
-        self.add(s, "operation", f"{x} supports {y}: {x}'s aircraft ({self.who(s)}) operate in {y}",
+        self.add(s, "operation", f"{x} supports {y}: aircraft of {x} ({self.who(s)}) operate in {y}",
                  states=pair)
         return pair
 
@@ -278,7 +278,7 @@ class _Extractor:
             f"until {until}" if until else "")
         if pair is not None:
             x, y = (self.g.country_name(c) for c in pair)
-            self.add(s, "period", f"{x}'s aircraft ({self.who(s)}) operate in {y} {span}", states=pair,
+            self.add(s, "period", f"aircraft of {x} ({self.who(s)}) operate in {y} {span}", states=pair,
                      since=since, until=until)
         elif _ACTIVITY_RE.search(s.text) and (self.article_regs or self.article_hex):
             self.add(s, "period", f"{self.who(s)} has been flying {span}", since=since, until=until)

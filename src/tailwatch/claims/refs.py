@@ -88,12 +88,17 @@ def normalise_registration(token: str, keyword: bool = False) -> str | None:
 
     >>> normalise_registration("5umbh"), normalise_registration("TZ-PRM"), normalise_registration("C130")
     ('5U-MBH', 'TZ-PRM', None)
+    >>> normalise_registration("RA-78830"), normalise_registration("F-35A")
+    ('RA-78830', None)
     """
     t = re.sub(r"\s+", "", token.upper())
     if "-" in t:
         prefix, _, rest = t.partition("-")
-        if (prefix in _HYPHEN_PREFIXES and re.fullmatch(r"[A-Z0-9]{2,5}", rest or "")
-                and (re.search(r"[A-Z]", rest) or (prefix == "B" and len(rest) == 4))):
+        # "F-16C", "B-52H", "C-130", "E-3A" are type designations, not registrations: a suffix
+        # starting with a digit must be all digits and at least four long ("RA-78830", "B-1234").
+        type_like = re.fullmatch(r"\d{1,3}[A-Z]{0,2}", rest or "") is not None
+        if (prefix in _HYPHEN_PREFIXES and re.fullmatch(r"[A-Z0-9]{2,5}", rest or "") and not type_like
+                and (re.search(r"[A-Z]", rest) or len(rest) >= 4)):
             return f"{prefix}-{rest}"
         return None
     if not re.fullmatch(r"[A-Z0-9]{3,8}", t):
