@@ -424,10 +424,11 @@ class Identity:
 
     @staticmethod
     def _fuzzy(known: pa.Table, field: str, q: str, weight: float, hit: Any) -> None:
-        from rapidfuzz import fuzz, process
+        from rapidfuzz import fuzz, process, utils
 
         values = pc.unique(known[field].drop_null()).to_pylist()
-        for value, score, _ in process.extract(q, values, scorer=fuzz.WRatio, limit=10, score_cutoff=85):
+        for value, score, _ in process.extract(q, values, scorer=fuzz.WRatio, limit=10, score_cutoff=85,
+                                                processor=utils.default_process):
             mask = pc.equal(known[field], value)
             hit(known["icao24"].filter(mask).to_pylist(), float(score) * weight, field.replace("_", " "))
 

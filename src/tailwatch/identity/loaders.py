@@ -306,11 +306,13 @@ def load_code_blocks(db_dir: Path, log: LoadLog) -> pa.Table | None:
     start, ok1 = parse_hex6(table["Start"], lines, path, log)
     finish, ok2 = parse_hex6(table["Finish"], lines, path, log)
     ok = ok1 & ok2 & (finish >= start)
+    iso2 = pc.utf8_upper(_blank_to_null(table["CountryISO2"]))
     return pa.table({
         "start": pa.array(start[ok], pa.int32()),
         "finish": pa.array(finish[ok], pa.int32()),
         "is_military": pc.equal(table["IsMilitary"], "1").filter(pa.array(ok)),
-        "iso2": pc.utf8_upper(_blank_to_null(table["CountryISO2"])).filter(pa.array(ok)),
+        # VRS writes "ZZ" (ISO user-assigned) for "no country": keep it as null.
+        "iso2": pc.if_else(pc.equal(iso2, "ZZ"), pa.scalar(None, pa.string()), iso2).filter(pa.array(ok)),
     })
 
 

@@ -1,11 +1,12 @@
 """The databases of a db folder, parsed lazily and cached as Parquet.
 
 Each database is parsed the first time it is needed and the Arrow table is
-cached in ``<db_dir>/.tailwatch-cache/<name>.parquet`` together with the
+cached in ``<db_dir>/.tailwatch-cache/<name>.parquet`` (only in folders that
+``tailwatch db update`` installed, recognised by their ``manifest.json``) with the
 signature of its files (paths, sizes, mtimes) and the rows it rejected, so the
 next process reads the Parquet (milliseconds) instead of re-parsing thousands of
-CSV and JSON files. A read-only folder (such as ``../shared/data``) is simply
-parsed without a cache.
+CSV and JSON files. Any other folder (such as ``../shared/data``) is parsed
+without writing anything into it.
 """
 
 from __future__ import annotations
@@ -106,7 +107,10 @@ class Databases:
         return hashlib.sha256("|".join(signature(self.db_dir, self._specs[n][0]) for n in names).encode()).hexdigest()
 
     def cache_dir(self) -> Path | None:
-        """Where parsed tables are cached, or None when the folder is not writable."""
+        """Where parsed tables are cached: only in folders installed by ``tailwatch db update``
+        (they hold ``manifest.json``) -- never inside someone else's copy of the data."""
+        if not (self.db_dir / "manifest.json").is_file():
+            return None
         d = self.db_dir / CACHE_DIR
         if d.is_dir() and os.access(d, os.W_OK):
             return d
