@@ -167,10 +167,11 @@ def test_positions_are_what_rs1090_decodes() -> None:
     n_pos = n_sq = 0
     for d, t in zip(dec, ts, strict=True):
         r = by_t.get(round(t, 6))
-        if d["df"] == "11":
-            assert r is None  # all-call replies carry no observation
-            continue
         assert r is not None and d["icao24"] == "062f01"
+        if d["df"] == "11":  # an all-call reply only says "here", airborne (CA 5) or on the ground (CA 4)
+            assert r["lat"] is None and r["alt_baro"] is None and r["squawk"] is None
+            assert r["on_ground"] is (d["capability"] == "ground")
+            continue
         if "callsign" in d:
             assert r["callsign"] == d["callsign"] == "5UMBH"
         if "altitude" in d and d.get("bds") != "06":

@@ -9,6 +9,7 @@ such as rs1090.
 Field layouts follow ICAO Annex 10 Vol IV and DO-260B:
 
 * DF17 (extended squitter): DF 5 | CA 3 | AA 24 | ME 56 | PI 24, PI = CRC.
+  CA (capability) is 4 on the ground and 5 airborne (every builder takes ``ca``).
 * DF11 (all-call reply): DF 5 | CA 3 | AA 24 | PI 24, PI = CRC xor II/SI (0 here).
 * DF4/DF20 (altitude reply): DF | FS 3 | DR 5 | UM 6 | AC 13 [| MB 56] | AP 24.
 * DF5/DF21 (identity reply): DF | FS 3 | DR 5 | UM 6 | ID 13 [| MB 56] | AP 24.
@@ -96,7 +97,7 @@ def _with_parity(bits: _Bits, xor: ArrayLike = 0) -> U8:
     return frames
 
 
-def _df17(icao: ArrayLike, me: _Bits, ca: int = 5) -> U8:
+def _df17(icao: ArrayLike, me: _Bits, ca: ArrayLike = 5) -> U8:
     """Wrap 56 ME bits (already in ``me`` at offset 32) into DF17 frames."""
     me.put(0, 5, 17)
     me.put(5, 3, ca)
@@ -154,7 +155,8 @@ def id13(squawk: Sequence[str] | npt.NDArray[np.str_]) -> I64:
 
 
 def identification(
-    icao: ArrayLike, callsign: Sequence[str] | npt.NDArray[np.str_], category: ArrayLike = 0, tc: ArrayLike = 4
+    icao: ArrayLike, callsign: Sequence[str] | npt.NDArray[np.str_], category: ArrayLike = 0, tc: ArrayLike = 4,
+    ca: ArrayLike = 5,
 ) -> U8:
     """DF17 TC1-4 aircraft identification (callsign up to 8 characters, emitter category)."""
     cs = [c.upper().ljust(8)[:8] for c in np.asarray(callsign, dtype=str).ravel()]
@@ -172,7 +174,7 @@ def identification(
     b.put(37, 3, category)
     for k in range(8):
         b.put(40 + 6 * k, 6, codes[:, k])
-    return _df17(icao, b)
+    return _df17(icao, b, ca)
 
 
 def airborne_position(
@@ -183,6 +185,7 @@ def airborne_position(
     odd: ArrayLike,
     tc: ArrayLike = 11,
     ss: ArrayLike = 0,
+    ca: ArrayLike = 5,
 ) -> U8:
     """DF17 airborne position: TC9-18 with barometric altitude (Q=1), or TC20-22 with GNSS height.
 
@@ -202,7 +205,7 @@ def airborne_position(
     b.put(53, 1, odd_a)
     b.put(54, 17, yz)
     b.put(71, 17, xz)
-    return _df17(icao, b)
+    return _df17(icao, b, ca)
 
 
 def movement(gs_kt: ArrayLike) -> I64:
@@ -232,6 +235,7 @@ def surface_position(
     track: ArrayLike,
     odd: ArrayLike,
     tc: ArrayLike = 7,
+    ca: ArrayLike = 4,
 ) -> U8:
     """DF17 TC5-8 surface position (movement, ground track, 17-bit surface CPR)."""
     n = _n(icao, lat, lon, gs_kt, track, odd, tc)
@@ -247,7 +251,7 @@ def surface_position(
     b.put(53, 1, odd_a)
     b.put(54, 17, yz)
     b.put(71, 17, xz)
-    return _df17(icao, b)
+    return _df17(icao, b, ca)
 
 
 def velocity(
@@ -256,6 +260,7 @@ def velocity(
     track: ArrayLike,
     vrate_fpm: ArrayLike,
     geo_minus_baro_ft: ArrayLike | None = None,
+    ca: ArrayLike = 5,
 ) -> U8:
     """DF17 TC19 subtype 1 airborne velocity (east/north components, barometric vertical rate).
 
@@ -286,11 +291,11 @@ def velocity(
         code = np.clip(np.round(np.abs(d) / 25.0) + 1, 1, 127).astype(np.int64)
         b.put(80, 1, (d < 0).astype(np.int64))
         b.put(81, 7, code)
-    return _df17(icao, b)
+    return _df17(icao, b, ca)
 
 
 def emergency_status(
-    icao: ArrayLike, emergency: ArrayLike, squawk: Sequence[str] | npt.NDArray[np.str_]
+    icao: ArrayLike, emergency: ArrayLike, squawk: Sequence[str] | npt.NDArray[np.str_], ca: ArrayLike = 5
 ) -> U8:
     """DF17 TC28 subtype 1 emergency/priority status: emergency state (3 bits) and Mode A code."""
     ids = id13(squawk)
@@ -300,7 +305,7 @@ def emergency_status(
     b.put(37, 3, 1)
     b.put(40, 3, emergency)
     b.put(43, 13, ids)
-    return _df17(icao, b)
+    return _df17(icao, b, ca)
 
 
 def _surveillance(df: int, icao: ArrayLike, field13: ArrayLike, fs: ArrayLike, mb: U8 | None) -> U8:

@@ -99,30 +99,34 @@ def encode_messages(m: Messages) -> tuple[pa.BinaryArray, dict[str, npt.NDArray[
         lengths[sel] = f.shape[1]
 
     q25 = np.round((m.alt + 1000.0) / 25.0) * 25.0 - 1000.0
+    ca_all = np.where(m.ground, 4, 5)  # DF11/17 capability: 4 on the ground, 5 airborne
+    # a decoder reads on_ground from CA of every DF11/DF17 frame
+    cols["on_ground"][:] = m.ground.astype(object)
     for kind in range(9):
         sel = np.flatnonzero(m.kind == kind)
         if sel.size == 0:
             continue
         r = m.take(sel)
+        ca = ca_all[sel]
         if kind == IDENT:
-            put(sel, enc.identification(r.icao24, r.callsign, r.category, tc=4))
+            put(sel, enc.identification(r.icao24, r.callsign, r.category, tc=4, ca=ca))
             cols["callsign"][sel] = np.char.strip(np.char.upper(r.callsign.astype(str)))
         elif kind in (AIRPOS, GNSS):
             tc = 11 if kind == AIRPOS else 20
-            put(sel, enc.airborne_position(r.icao24, r.lat, r.lon, r.alt, r.odd, tc=tc))
+            put(sel, enc.airborne_position(r.icao24, r.lat, r.lon, r.alt, r.odd, tc=tc, ca=ca))
             la, lo = cpr_position(r.lat, r.lon, r.odd, surface=False)
             cols["lat"][sel], cols["lon"][sel] = la, lo
             cols["alt_baro" if kind == AIRPOS else "alt_geom"][sel] = q25[sel]
             cols["on_ground"][sel] = False
         elif kind == SURFACE:
-            put(sel, enc.surface_position(r.icao24, r.lat, r.lon, r.gs, r.track, r.odd))
+            put(sel, enc.surface_position(r.icao24, r.lat, r.lon, r.gs, r.track, r.odd, ca=ca))
             la, lo = cpr_position(r.lat, r.lon, r.odd, surface=True)
             cols["lat"][sel], cols["lon"][sel] = la, lo
             cols["gs"][sel] = _movement_decoded(r.gs)
             cols["track"][sel] = np.mod(np.round(r.track * 128.0 / 360.0), 128) * 360.0 / 128.0
             cols["on_ground"][sel] = True
         elif kind == VELOCITY:
-            put(sel, enc.velocity(r.icao24, r.gs, r.track, r.vrate))
+            put(sel, enc.velocity(r.icao24, r.gs, r.track, r.vrate, ca=ca))
             trk = np.radians(r.track)
             vew = np.round(r.gs * np.sin(trk))
             vns = np.round(r.gs * np.cos(trk))
@@ -132,7 +136,7 @@ def encode_messages(m: Messages) -> tuple[pa.BinaryArray, dict[str, npt.NDArray[
             cols["vrate"][sel] = np.where(r.vrate < 0, -1, 1) * (code - 1) * 64.0
         elif kind == STATUS:
             em = np.array([EMERGENCY_OF.get(s, 0) for s in r.squawk.tolist()], dtype=np.int64)
-            put(sel, enc.emergency_status(r.icao24, em, r.squawk))
+            put(sel, enc.emergency_status(r.icao24, em, r.squawk, ca=ca))
             cols["squawk"][sel] = r.squawk.astype(object)
             cols["emergency"][sel] = em
         elif kind == ALT_REPLY:
@@ -148,8 +152,10 @@ def encode_messages(m: Messages) -> tuple[pa.BinaryArray, dict[str, npt.NDArray[
                 sub = np.flatnonzero(long == flag)
                 put(sel[sub], enc.identity_reply(r.icao24[sub], r.squawk[sub], r.ground[sub], long=flag))
             cols["squawk"][sel] = r.squawk.astype(object)
+            alert = np.isin(r.squawk, ["7500", "7600", "7700"])
+            cols["on_ground"][sel[alert]] = np.full(int(alert.sum()), None, dtype=object)  # FS 4 (alert) says nothing about the ground state
         else:
-            put(sel, enc.all_call(r.icao24))
+            put(sel, enc.all_call(r.icao24, ca=ca))
     return frames_array(frames, lengths), cols
 
 
@@ -157,10 +163,10 @@ def positions_table(m: Messages, cols: dict[str, npt.NDArray[np.generic]], recei
                     keep: npt.NDArray[np.int64]) -> pa.Table:
     """``POSITIONS`` rows of the messages ``keep`` (indices), each heard by ``receiver[j]``.
 
-    All-call replies (DF11) carry no observation and give no row.
+    Every frame gives a row, as from a decoder: an all-call reply (DF11) only
+    says the aircraft is there (and, by its CA field, whether it is on the ground).
     """
-    useful = m.kind[keep] != ALL_CALL
-    keep, rcv = keep[useful], receiver[useful]
+    rcv = receiver
     order = np.lexsort((m.time[keep], m.icao24[keep]))
     keep, rcv = keep[order], rcv[order]
 
