@@ -5,7 +5,9 @@ order: first address of the block and block size), so that the country of
 registry of an address is known even on a machine with no aircraft database.
 ISO 3166 alpha-2 codes were added by hand. Two rows are not States of the
 table but blocks in general use: ``TW`` (Taiwan, 899000-8993FF) and the two
-ICAO blocks (``XA``; ICAO's own temporary and special-use allocations).
+ICAO blocks (``XA``; ICAO's own temporary and special-use allocations). Malta's
+block is the extended 4D2000-4D2FFF (older editions of the table list 1,024
+addresses, 4D2000-4D23FF).
 
 States hand out sub-blocks to their territories (the United Kingdom's block
 holds Bermuda, Cayman, Isle of Man...); those sub-allocations are national
@@ -130,7 +132,7 @@ C8E000 1K KI Kiribati
 750000 32K MY Malaysia
 05A000 1K MV Maldives
 05C000 4K ML Mali
-4D2000 1K MT Malta
+4D2000 4K MT Malta
 900000 1K MH Marshall Islands
 05E000 1K MR Mauritania
 060000 1K MU Mauritius
