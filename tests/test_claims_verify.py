@@ -124,7 +124,21 @@ def test_rotation_with_a_leg_missing_still_counts_with_the_gap_stated(seed: str)
     legs[6] = ("GATS", None, legs[6][2], legs[6][3])  # 2nd rotation: landing at Niamey not evidenced
     claims = [c for c in extract_claims(seed) if c.kind == "route"]
     (v,) = verify_claims(claims, evidence(legs))
-    assert v.verdict == "supported" and "1 with one leg not evidenced" in v.reason
+    assert v.verdict == "supported" and "1 with a landing not evidenced" in v.reason
+
+
+def test_rotation_with_tessalit_out_of_coverage_counts_as_a_gap(seed: str) -> None:
+    legs: list[tuple[str | None, str | None, dt.datetime, dt.datetime]] = list(scenario_legs())
+    # rotation 2: Tessalit not covered, so the legs kernel ends one leg and starts the next without it
+    legs[5] = ("GAGO", None, legs[5][2], legs[5][3])
+    legs[6] = (None, "DRRN", legs[6][2], legs[6][3])
+    # rotation 3: the stop at Tessalit not seen at all, so Gao → Niamey looks like one leg
+    legs[9:11] = [("GAGO", "DRRN", legs[9][2], legs[10][3])]
+    claims = [c for c in extract_claims(seed) if c.kind == "route"]
+    (v,) = verify_claims(claims, evidence(legs))
+    # 1 exact rotation + 2 with a landing not evidenced = 3 ≥ "multiple"
+    assert v.verdict == "supported" and v.reason.startswith("3 complete") and "2 with a landing" in v.reason
+    assert len(v.evidence["legs"]) == 4 + 4 + 3
 
 
 def test_no_incident_but_ordinary_landings_at_gao_contradict_the_crash(seed: str) -> None:

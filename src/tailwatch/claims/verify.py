@@ -19,6 +19,7 @@ finding ids, times, coverage counts).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -203,33 +204,20 @@ class _Checker:
         d = np.array([x or "" for x in _col(legs, "destination")], dtype=object)
         ids = _col(legs, "leg_id")
         hops = list(zip(claim.places[:-1], claim.places[1:], strict=True))
-        n, h = legs.num_rows, len(hops)
-        exact_starts: list[int] = []
-        gap_starts: list[int] = []
-        if n >= h:
-            m = n - h + 1
-            exact = np.zeros(m, dtype=np.int64)
-            loose = np.ones(m, dtype=bool)
-            for k, (a, b) in enumerate(hops):
-                ok = (o[k:k + m] == a) & (d[k:k + m] == b)
-                exact += ok
-                loose &= ok | (o[k:k + m] == "") | (d[k:k + m] == "")
-            exact_starts = _greedy(np.flatnonzero(exact == h), h)
-            gap_starts = _greedy(np.flatnonzero(loose & (exact == h - 1) & (h > 1)), h)
-            gap_starts = [s for s in gap_starts if all(abs(s - e) >= h for e in exact_starts)]
+        exact_iv, gap_iv = _sequences(o, d, list(claim.places))
         rot = self._rotation_findings(claim, icao)
-        count = len(exact_starts) + len(gap_starts)
+        count = len(exact_iv) + len(gap_iv)
         t = _times(legs, "t_start")
+        spans = sorted(exact_iv + gap_iv)
         ev: dict[str, list[str]] = {
-            "legs": [ids[s + k] for s in sorted(exact_starts + gap_starts) for k in range(h)],
+            "legs": [ids[i] for a, b in spans for i in range(a, b)],
             "findings": [f"{fid}: {summary}" for fid, summary, _ in rot],
         }
         if count:
-            first, last = min(exact_starts + gap_starts), max(exact_starts + gap_starts)
-            ev["times"] = [f"first {_day(int(t[first]))}", f"last {_day(int(t[last + h - 1]))}"]
+            ev["times"] = [f"first {_day(int(t[spans[0][0]]))}", f"last {_day(int(t[spans[-1][1] - 1]))}"]
         best_finding = max((c for _, _, c in rot), default=0)
-        gaps = f" ({len(gap_starts)} with one leg not evidenced)" if gap_starts else ""
-        if count >= claim.min_count or (exact_starts and best_finding >= claim.min_count):
+        gaps = f" ({len(gap_iv)} with a landing not evidenced)" if gap_iv else ""
+        if count >= claim.min_count or (exact_iv and best_finding >= claim.min_count):
             return Verdict(claim.claim_id, "supported",
                            f"{max(count, best_finding)} complete {' → '.join(claim.places)} sequence(s) of legs"
                            f"{gaps}", ev)
@@ -442,13 +430,53 @@ class _Checker:
         return Verdict(claim.claim_id, worst[0], "; ".join(v[1] for v in verdicts), ev)
 
 
-def _greedy(starts: np.ndarray[Any, np.dtype[np.int64]], width: int) -> list[int]:
-    """Non-overlapping match starts, earliest first."""
-    out: list[int] = []
-    for s in starts.tolist():
-        if not out or s >= out[-1] + width:
-            out.append(int(s))
-    return out
+def _starts(o: np.ndarray[Any, np.dtype[Any]], d: np.ndarray[Any, np.dtype[Any]],
+            places: list[str]) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.bool_]]]:
+    """For each start index: how many hops of ``places`` match legs exactly, and whether every
+    hop at least fits (an exact match, or a leg whose origin or destination is not evidenced)."""
+    hops = list(itertools.pairwise(places))
+    n, h = len(o), len(hops)
+    m = n - h + 1
+    if m <= 0 or h == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    exact = np.zeros(m, dtype=np.int64)
+    fits = np.ones(m, dtype=bool)
+    for k, (a, b) in enumerate(hops):  # one vectorised pass per hop, not per leg
+        ok = (o[k:k + m] == a) & (d[k:k + m] == b)
+        exact += ok
+        fits &= ok | (o[k:k + m] == "") | (d[k:k + m] == "")
+    return exact, fits
+
+
+def _sequences(o: np.ndarray[Any, np.dtype[Any]], d: np.ndarray[Any, np.dtype[Any]],
+               places: list[str]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Non-overlapping runs of consecutive legs flying ``places`` in order, as (first, end) indices.
+
+    Exact runs first; then runs with one landing not evidenced: either the legs around it have a
+    null end (A→?, ?→C for A→B→C) or the stop was not seen at all (one leg A→C for A→B→C).
+    """
+    h = len(places) - 1
+    exact, fits = _starts(o, d, places)
+    taken: list[tuple[int, int]] = []
+
+    def take(starts: Any, width: int, into: list[tuple[int, int]]) -> None:
+        for s in np.asarray(starts).tolist():
+            iv = (int(s), int(s) + width)
+            if all(iv[1] <= a or iv[0] >= b for a, b in taken):
+                taken.append(iv)
+                into.append(iv)
+
+    exact_iv: list[tuple[int, int]] = []
+    gap_iv: list[tuple[int, int]] = []
+    take(np.flatnonzero(exact == h), h, exact_iv)
+    if h >= 2:
+        take(np.flatnonzero(fits & (exact >= max(1, h - 2)) & (exact < h)), h, gap_iv)
+    if h >= 3:
+        for j in range(1, h):
+            variant = places[:j] + places[j + 1:]
+            ex, _ = _starts(o, d, variant)
+            take(np.flatnonzero(ex == h - 1), h - 1, gap_iv)
+    return sorted(exact_iv), sorted(gap_iv)
 
 
 def verify_claims(claims: Sequence[Claim], evidence: Evidence) -> list[Verdict]:
