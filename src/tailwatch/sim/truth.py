@@ -55,11 +55,11 @@ TRUTH_EVENTS = pa.schema([
 _TIME_COLS = {"takeoff", "landing", "block_off", "block_on", "arrival", "departure", "t_start", "t_end"}
 
 
-def iso(t: float | None, timespec: str = "milliseconds") -> str | None:
-    """ISO 8601 UTC text (milliseconds by default) of epoch seconds, None stays None.
+def iso(t: float | None, timespec: str = "microseconds") -> str | None:
+    """ISO 8601 UTC text (microseconds by default) of epoch seconds, None stays None.
 
     >>> iso(1692514800.0)
-    '2023-08-20T07:00:00.000Z'
+    '2023-08-20T07:00:00.000000Z'
     """
     if t is None:
         return None
