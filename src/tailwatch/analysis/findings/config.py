@@ -100,6 +100,10 @@ class GapConfig:
     near_km: float = 40.0
     #: Report an airfield pair whose observed A→B and B→A counts differ by at least this.
     min_imbalance: int = 2
+    #: In-flight silences: coverage grid cell size (degrees) and the path length through
+    #: cells where receivers hear aircraft at that height needed to call it "transponder off".
+    cell_deg: float = 0.25
+    min_covered_km: float = 50.0
 
 
 @dataclass
@@ -129,6 +133,16 @@ class IncidentConfig:
     #: (within ``approach_deg``) is an ordinary approach seen until coverage was lost.
     approach_km: float = 20.0
     approach_deg: float = 30.0
+    #: ... except on short final: a track ending on approach within this distance of the
+    #: airfield reference point and never seen again (a receiver that followed it down to a
+    #: few hundred feet that close would normally see the landing) is reported, at low confidence.
+    short_final_km: float = 3.0
+    #: Short final means: farther than this from the reference point (closer is over the
+    #: runway) and between ``short_final_min_agl_ft`` and ``short_final_max_agl_ft`` above the
+    #: field (below is rolling on the runway given pressure-altitude error, above is not final).
+    short_final_min_km: float = 1.5
+    short_final_min_agl_ft: float = 100.0
+    short_final_max_agl_ft: float = 800.0
     #: Abrupt descent: vertical rate at or below this (ft/min) ...
     abrupt_fpm: float = -6000.0
     #: ... lasting at least this long ...

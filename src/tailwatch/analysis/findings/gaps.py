@@ -28,8 +28,10 @@ from tailwatch.analysis.findings.common import (
     col_str,
     col_time_us,
     config_dict,
+    fmt_place,
     haversine_km,
     iso,
+    sort_positions,
 )
 from tailwatch.analysis.findings.config import GapConfig
 from tailwatch.schema import hex_of
@@ -147,3 +149,123 @@ def _imbalance(out: FindingRows, ic: Arr, org: list[str | None], dst: list[str |
               "legs": sorted(r["leg_id_list"]), "thresholds": th}
         out.add(subject=hex_of(icao), icao24=icao, t_start=int(r["t0_min"]), t_end=int(r["t1_max"]), places=[a, b],
                 confidence=min(0.9, 0.4 + 0.1 * (n_ab - n_ba)), summary=summary, evidence=ev)
+
+
+def coverage_cells(positions: pa.Table, cell_deg: float = 0.25) -> pa.Table:
+    """Where positions were received: one row per grid cell with the lowest altitude seen there.
+
+    Merge the tables of several batches with :func:`merge_coverage`.
+
+    >>> t = coverage_cells(pa.table({"lat": [12.6, 12.61, None], "lon": [-7.9, -7.91, 1.0],
+    ...                              "alt_baro": [3000.0, 1000.0, 500.0]}))
+    >>> t.to_pylist()
+    [{'cell': 410688, 'min_alt': 1000.0}]
+    """
+    lat, lon = col_f64(positions, "lat"), col_f64(positions, "lon")
+    alt = col_f64(positions, "alt_baro")
+    ok = ~(np.isnan(lat) | np.isnan(lon))
+    cells = _cells(lat[ok], lon[ok], cell_deg)
+    t = pa.table({"cell": cells, "min_alt": np.nan_to_num(alt[ok], nan=0.0)})
+    return t.group_by("cell").aggregate([("min_alt", "min")]).rename_columns(["cell", "min_alt"])
+
+
+def merge_coverage(tables: list[pa.Table]) -> pa.Table:
+    """Union of :func:`coverage_cells` tables (lowest altitude per cell)."""
+    t = pa.concat_tables(tables)
+    return t.group_by("cell").aggregate([("min_alt", "min")]).rename_columns(["cell", "min_alt"])
+
+
+def _cells(lat: Arr, lon: Arr, cell_deg: float) -> Arr:
+    n = round(360 / cell_deg)
+    i = np.floor((np.asarray(lat) + 90.0) / cell_deg).astype(np.int64)
+    j = np.floor((np.asarray(lon) + 180.0) / cell_deg).astype(np.int64) % n
+    return np.asarray(i * n + j, dtype=np.int64)
+
+
+def dark_periods(positions: pa.Table, airports: pa.Table | Airports, config: GapConfig | None = None,
+                 coverage: pa.Table | None = None) -> pa.Table:
+    """In-flight ``transponder_gap`` findings from ``POSITIONS``: silent where receivers normally hear.
+
+    A silence of at least ``min_gap_min`` with the aircraft airborne on both sides, over at least
+    ``min_distance_km`` at a mean speed within [``min_speed_kt``, ``max_speed_kt``], is reported
+    only if at least ``min_covered_km`` of the straight path between the two points crosses
+    grid cells where positions at or below the aircraft's altitude were received (``coverage``,
+    from :func:`coverage_cells` over the whole store; by default over ``positions`` alone), not
+    counting the cells of the two end points.  A hole in coverage — the same place every flight
+    goes silent — crosses no covered cell and is not reported.
+    """
+    cfg = config or GapConfig()
+    ap = airports if isinstance(airports, Airports) else Airports.from_table(airports)
+    out = FindingRows("transponder_gap")
+    pos = sort_positions(positions)
+    lat, lon = col_f64(pos, "lat"), col_f64(pos, "lon")
+    has = np.flatnonzero(~np.isnan(lat) & ~np.isnan(lon))
+    if len(has) < 2:
+        return out.table()
+    ic = pos.column("icao24").to_numpy().astype(np.int64)[has]
+    t = pos.column("time").cast(pa.int64()).to_numpy().astype(np.int64)[has]
+    la, lo = lat[has], lon[has]
+    alt = col_f64(pos, "alt_baro")[has]
+    ground = pos.column("on_ground").fill_null(False).to_numpy(zero_copy_only=False).astype(bool)[has]
+    gap_s = (t[1:] - t[:-1]) / US
+    dist = haversine_km(la[:-1], lo[:-1], la[1:], lo[1:])
+    speed = dist / np.maximum(gap_s, 1.0) * 3600.0 / KT_KMH
+    air = ~ground & (alt > 1000.0)
+    hit = np.flatnonzero((ic[1:] == ic[:-1]) & air[:-1] & air[1:] & (gap_s >= cfg.min_gap_min * 60)
+                         & (dist >= cfg.min_distance_km) & (speed >= cfg.min_speed_kt)
+                         & (speed <= cfg.max_speed_kt))
+    if len(hit) == 0:
+        return out.table()
+    cov = coverage if coverage is not None else coverage_cells(pos, cfg.cell_deg)
+    covered_km = _covered_km(la[hit], lo[hit], la[hit + 1], lo[hit + 1],
+                             np.minimum(alt[hit], alt[hit + 1]), dist[hit], cov, cfg)
+    keep = covered_km >= cfg.min_covered_km
+    hit, covered_km = hit[keep], covered_km[keep]
+    if len(hit) == 0:
+        return out.table()
+    na, _ = ap.nearest(la[hit], lo[hit], cfg.near_km)
+    nb, _ = ap.nearest(la[hit + 1], lo[hit + 1], cfg.near_km)
+    th = config_dict(cfg)
+    for j, i in enumerate(hit.tolist()):
+        icao = int(ic[i])
+        a = str(ap.icao[na[j]]) if na[j] >= 0 else fmt_place(None, float(la[i]), float(lo[i]))
+        b = str(ap.icao[nb[j]]) if nb[j] >= 0 else fmt_place(None, float(la[i + 1]), float(lo[i + 1]))
+        summary = (f"{hex_of(icao)} went silent in flight at {iso(int(t[i]))} near {a} ({alt[i]:.0f} ft) and "
+                   f"reappeared at {iso(int(t[i + 1]))} near {b}, {dist[i]:.0f} km on after "
+                   f"{gap_s[i] / 60:.0f} min ({speed[i]:.0f} kt), crossing {covered_km[j]:.0f} km of airspace "
+                   f"where receivers hear aircraft at that height: transponder likely off.")
+        ev = {"type": "in_flight", "from": a, "to": b,
+              "point_time_range": [iso(int(t[i])), iso(int(t[i + 1]))],
+              "last_point": [round(float(la[i]), 5), round(float(lo[i]), 5), float(alt[i])],
+              "next_point": [round(float(la[i + 1]), 5), round(float(lo[i + 1]), 5), float(alt[i + 1])],
+              "distance_km": round(float(dist[i]), 1), "gap_min": round(float(gap_s[i]) / 60, 1),
+              "mean_speed_kt": round(float(speed[i])), "covered_km": round(float(covered_km[j])),
+              "thresholds": th}
+        places = [x for x in (a, b) if len(x) == 4]
+        out.add(subject=hex_of(icao), icao24=icao, t_start=int(t[i]), t_end=int(t[i + 1]), places=places,
+                confidence=min(0.85, 0.4 + covered_km[j] / 500.0), summary=summary, evidence=ev)
+    return out.table()
+
+
+def _covered_km(lat0: Arr, lon0: Arr, lat1: Arr, lon1: Arr, alt: Arr, dist: Arr, cov: pa.Table,
+                cfg: GapConfig) -> Arr:
+    """Path length (km) through covered cells, sampled every ``step`` km (vectorised over all gaps)."""
+    step = 5.0
+    n = np.maximum(np.ceil(dist / step).astype(np.int64), 1)
+    g = np.repeat(np.arange(len(n)), n)
+    f = (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + 0.5) / np.repeat(n, n)
+    s_lat = lat0[g] + (lat1[g] - lat0[g]) * f
+    s_lon = lon0[g] + (lon1[g] - lon0[g]) * f
+    cells = _cells(s_lat, s_lon, cfg.cell_deg)
+    ends = (cells == _cells(lat0, lon0, cfg.cell_deg)[g]) | (cells == _cells(lat1, lon1, cfg.cell_deg)[g])
+    cov_cell = cov.column("cell").to_numpy()
+    cov_alt = cov.column("min_alt").to_numpy()
+    order = np.argsort(cov_cell)
+    cov_cell, cov_alt = cov_cell[order], cov_alt[order]
+    k = np.searchsorted(cov_cell, cells)
+    found = (k < len(cov_cell)) & (cov_cell[np.minimum(k, len(cov_cell) - 1)] == cells) if len(cov_cell) else \
+        np.zeros(len(cells), dtype=bool)
+    low_enough = found & (cov_alt[np.minimum(k, max(len(cov_cell) - 1, 0))] <= alt[g] + 1000.0) if len(cov_cell) \
+        else found
+    covered = low_enough & ~ends
+    return np.bincount(g, weights=covered * (dist[g] / n[g]), minlength=len(n))

@@ -166,17 +166,22 @@ def _track_ends(out: FindingRows, ap: Airports, cfg: IncidentConfig, ic: Arr, t:
     agl = e_alt - elev
     low = agl < cfg.low_agl_ft
     away = (near < 0) | (dist > cfg.runway_km)
-    # Heading at the end: reported track, else the bearing from the previous position.
-    e_trk = trk_col[ends]
-    prev = np.maximum(ends - 1, 0)
+    # Heading at the end: last reported track of the track's final window, else the bearing
+    # from the previous position of the same aircraft.
+    pos_rank = np.searchsorted(has, ends)
+    prev = has[np.maximum(pos_rank - 1, 0)]
+    e_trk = _last_valid(trk_col, ic, ends, 60 * US, t)
     fallback = bearing_deg(lat[prev], lon[prev], e_lat, e_lon)
-    e_trk = np.where(np.isnan(e_trk) & (ic[prev] == ic[ends]), fallback, e_trk)
+    e_trk = np.where(np.isnan(e_trk) & (ic[prev] == ic[ends]) & (prev != ends), fallback, e_trk)
     pp, pa_, _pd = ap.pairs(e_lat, e_lon, cfg.approach_km)
     to_ap = bearing_deg(e_lat[pp], e_lon[pp], ap.lat[pa_], ap.lon[pa_])
     aligned = angle_diff_deg(to_ap, e_trk[pp]) <= cfg.approach_deg
     on_approach = np.zeros(len(ends), dtype=bool)
     on_approach[pp[aligned]] = True
+    short_final = (on_approach & (near >= 0) & (dist <= cfg.short_final_km) & (dist > cfg.short_final_min_km)
+                   & (agl >= cfg.short_final_min_agl_ft) & (agl <= cfg.short_final_max_agl_ft))
     away &= ~on_approach
+    away |= short_final
     # Descending: last vertical rate, or altitude lost over the last descent_window_s.
     rank = np.cumsum(np.r_[0, ic[1:] != ic[:-1]])
     span = int(t.max() - t.min()) + 1 + int(cfg.descent_window_s * US)
@@ -195,38 +200,54 @@ def _track_ends(out: FindingRows, ap: Airports, cfg: IncidentConfig, ic: Arr, t:
         vr_end[k] = v[-1] if len(v) else np.nan
     descending = (vr_end <= cfg.descent_fpm) | ((e_alt - alt_before) <= -cfg.descent_drop_ft)
     hit = np.flatnonzero(low & away & descending)
-    n = len(t)
+    t_last = int(t.max())
     for k in hit:
         e = int(ends[k])
         icao = int(ic[e])
-        seen_again = e + 1 < n and ic[e + 1] == icao
+        r = int(pos_rank[k]) + 1
+        nx = int(has[r]) if r < len(has) and ic[has[r]] == icao else -1
+        seen_again = nx >= 0  # a later position of the same aircraft (after the end gap)
+        data_left_s = (t_last - int(t[e])) / US
+        if short_final[k] and seen_again:
+            continue  # on short final and seen again: it landed
         later = ""
-        conf = 0.6
+        conf = 0.35 if short_final[k] else 0.6
         if seen_again:
-            nx = e + 1 + int(np.argmax(~np.isnan(lat[e + 1:]) & (ic[e + 1:] == icao)))
-            if nx < n and ic[nx] == icao and not np.isnan(lat[nx]):
-                moved = float(haversine_km(lat[e], lon[e], lat[nx], lon[nx]))
-                if moved > 20.0:
-                    continue  # flew on: the end was loss of coverage, not a landing
-                later = f"; seen again {iso(int(t[nx]))} {moved:.0f} km away"
+            moved = float(haversine_km(lat[e], lon[e], lat[nx], lon[nx]))
+            if moved > 20.0:
+                continue  # flew on: the end was loss of coverage, not a landing
+            later = f"; seen again {iso(int(t[nx]))} {moved:.0f} km away"
             conf = 0.4
+        if not seen_again and data_left_s < cfg.end_gap_min * 60:
+            later = f"; the data ends {data_left_s / 60:.0f} min later"
+            conf -= 0.15
         if sq[max(e - 50, 0):e + 1].any():
             conf += 0.2
         code = str(ap.icao[near[k]]) if near[k] >= 0 else None
         rel = (f"{dist[k]:.1f} km from {code}" if code else
                f"no airfield within {cfg.airport_search_km:.0f} km")
+        what = ("on short final, never seen again: possible crash short of the runway (or loss of coverage)"
+                if short_final[k] else "away from any runway: possible crash or forced landing")
         summary = (f"{hex_of(icao)}'s track ends airborne at {iso(int(t[e]))}, {agl[k]:.0f} ft above field "
-                   f"elevation and descending, {rel}: possible crash or forced landing{later}.")
-        ev = {"type": "track_end_low", "last_point": [iso(int(t[e])), round(float(lat[e]), 5),
+                   f"elevation and descending, {rel}, {what}{later}.")
+        ev = {"type": "track_end_short_final" if short_final[k] else "track_end_low", "last_point": [iso(int(t[e])), round(float(lat[e]), 5),
                                                        round(float(lon[e]), 5), float(e_alt[k])],
               "height_above_field_ft": round(float(agl[k])), "field_elevation_ft": float(elev[k]),
               "nearest_airport": code, "nearest_airport_km": None if np.isnan(dist[k]) else round(float(dist[k]), 2),
               "vrate_end_fpm": None if np.isnan(vr_end[k]) else float(vr_end[k]),
               "alt_window_before_ft": None if np.isnan(alt_before[k]) else float(alt_before[k]),
-              "seen_again": bool(seen_again), "point_time_range": [iso(int(t[w0[k]])), iso(int(t[e]))],
+              "seen_again": bool(seen_again), "data_after_s": round(data_left_s, 1), "point_time_range": [iso(int(t[w0[k]])), iso(int(t[e]))],
               "thresholds": th}
         out.add(subject=hex_of(icao), icao24=icao, t_start=int(t[w0[k]]), t_end=int(t[e]),
                 places=[code] if code else [], confidence=min(conf, 0.9), summary=summary, evidence=ev)
+
+
+def _last_valid(values: Arr, ic: Arr, rows: Arr, window_us: int, t: Arr) -> Arr:
+    """The last non-NaN ``values`` at or before each of ``rows`` within ``window_us``, same aircraft (vectorised)."""
+    idx = np.where(~np.isnan(values), np.arange(len(values)), -1)
+    last = np.maximum.accumulate(idx)[rows]
+    ok = (last >= 0) & (ic[np.maximum(last, 0)] == ic[rows]) & (t[rows] - t[np.maximum(last, 0)] <= window_us)
+    return np.where(ok, values[np.maximum(last, 0)], np.nan)
 
 
 def _abrupt(out: FindingRows, ap: Airports, cfg: IncidentConfig, ic: Arr, t: Arr, lat: Arr, lon: Arr,
