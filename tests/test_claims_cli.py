@@ -126,3 +126,18 @@ def test_cli_missing_store_is_a_clear_error(tmp_path: Path) -> None:
     article.write_text("5U-MBH flew from Bamako to Gao on 2023-08-20.")
     r = CliRunner().invoke(app, ["verify", str(article), "--store", str(tmp_path / "nope")])
     assert r.exit_code == 2 and "no store at" in r.output
+
+
+def test_coverage_sql_and_numpy_agree_on_simulated_positions(tmp_path: Path, seed: str) -> None:
+    """Two independent implementations (DuckDB range join, NumPy boxes) of the coverage rule."""
+    from tailwatch.claims.gather import coverage_from_positions
+    from tailwatch.sim import load_scenario, simulate
+
+    positions = simulate(load_scenario("sahel-2023")).positions
+    st = open_store(tmp_path / "store")
+    st.add_positions(positions, "sahel-2023 (SIMULATED)")
+    places = places_of_interest(extract_claims(seed), Gazetteer.default(), st.derived("legs"))
+    by_sql = coverage_summary(st, places).sort_by([("place", "ascending"), ("day", "ascending")])
+    by_numpy = coverage_from_positions(st.positions(), places).sort_by([("place", "ascending"), ("day", "ascending")])
+    assert by_sql.num_rows > 20
+    assert by_sql.equals(by_numpy)
