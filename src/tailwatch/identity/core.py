@@ -28,7 +28,7 @@ from tailwatch.identity.merge import CLASSES, FIELDS, Source, merge
 from tailwatch.identity.nnumber import FIRST, LAST, address_of_n, registration_of_us
 from tailwatch.identity.regnorm import RegistrationFormats, compact, compact_array
 from tailwatch.identity.sources import AIRCRAFT_DBS, Databases
-from tailwatch.schema import hex_of
+from tailwatch.schema import hex_of, icao_of
 
 PAD = "plane-alert-db"
 VRS = "vrs-standing-data"
@@ -85,12 +85,19 @@ def _canon_pad(t: pa.Table) -> pa.Table:
 
 
 def _records_table(records: pa.Table | Sequence[Mapping[str, Any]]) -> pa.Table:
-    table = records if isinstance(records, pa.Table) else pa.Table.from_pylist([dict(r) for r in records])
+    if not isinstance(records, pa.Table):
+        rows = [dict(r) for r in records]
+        if any("icao24" not in r for r in rows):
+            raise ValueError("records need an icao24 column (int or hex text)")
+        for r in rows:
+            r["icao24"] = icao_of(r["icao24"]) if isinstance(r["icao24"], str) else int(r["icao24"])
+        records = pa.Table.from_pylist(rows)
+    table = records
     if "icao24" not in table.column_names:
         raise ValueError("records need an icao24 column (int or hex text)")
     icao = table["icao24"]
     if pa.types.is_string(icao.type) or pa.types.is_large_string(icao.type):
-        icao = pa.array([int(str(v).strip().lstrip("~"), 16) for v in icao.to_pylist()], pa.int32())
+        icao = pa.array([icao_of(str(v)) for v in icao.to_pylist()], pa.int32())
     cols: dict[str, Any] = {"icao24": icao.cast(pa.int32())}
     for f in [*FIELDS, "class_confidence", "alias_address"]:
         if f in table.column_names:
