@@ -97,7 +97,8 @@ class Point:
     lat: float
     lon: float
     elev: float
-    #: "land", "touch" (touch-and-go), "low" (go-around), "approach" (divert), "air" (circuit turn)
+    #: "land", "touch" (touch-and-go), "low" (go-around), "approach" (divert), "air" (circuit turn),
+    #: "faf" (final approach fix, 3000 ft above the field)
     end: str
     airport: str | None = None
 
@@ -129,10 +130,10 @@ def _fly(k: Knots, t: float, a: Point, b: Point, start: str, a0: float, v0: floa
         a0 = a.elev
     k.add(t, s, a0, v0, False)
     # vertical plan: climb to c, cruise, descend to the gate, final to the end altitude
-    end_agl = {"land": 0.0, "touch": 0.0, "low": 200.0, "approach": 800.0, "air": 1500.0}[b.end]
+    end_agl = {"land": 0.0, "touch": 0.0, "low": 200.0, "approach": 800.0, "air": 1500.0, "faf": 3000.0}[b.end]
     end_alt = b.elev + end_agl
     top = max(a0, ac.cruise_alt_ft, end_alt)
-    gate = end_alt if b.end == "air" else min(b.elev + 3000.0, top)
+    gate = end_alt if b.end in ("air", "faf") else min(b.elev + 3000.0, top)
     final_km = (gate - end_alt) * 0.3048 / 1000.0 / GLIDE
     v_gate = vapp * 1.25
     c = max(ac.cruise_alt_ft, a0, gate)
@@ -182,8 +183,8 @@ def _fly(k: Knots, t: float, a: Point, b: Point, start: str, a0: float, v0: floa
         else:
             k.add(t, s, b.elev, vapp, True)
     else:
-        k.add(t, s, end_alt, vapp if b.end != "air" else v_gate, False)
-    return t, end_alt, vapp if b.end != "air" else v_gate, touchdown, takeoff
+        k.add(t, s, end_alt, vapp if b.end not in ("air", "faf") else v_gate, False)
+    return t, end_alt, vapp if b.end not in ("air", "faf") else v_gate, touchdown, takeoff
 
 
 @dataclass(frozen=True)
@@ -210,21 +211,47 @@ def circuit_point(apt: Airport, inbound_brg: float, km: float = 15.0) -> Point:
     return Point(float(la), float(lo), apt.elevation_ft, "air")
 
 
+def final_fix(apt: Airport, runway: float, inbound_brg: float) -> tuple[Point, float]:
+    """The final approach fix of the runway end facing the inbound course, and the landing heading.
+
+    It lies 3000 ft / tan 3° (17.4 km) before the threshold on the extended centreline.
+    """
+    land = runway if abs((inbound_brg - runway + 180.0) % 360.0 - 180.0) <= 90.0 else (runway + 180.0) % 360.0
+    dist = 3000.0 * 0.3048 / 1000.0 / GLIDE
+    la, lo = destination(apt.lat, apt.lon, (land + 180.0) % 360.0, dist)
+    return Point(float(la), float(lo), apt.elevation_ft, "faf"), land
+
+
 def fly_leg(k: Knots, t0: float, route: list[tuple[Airport, str]], ac: AircraftSpec,
-            lost_km: float | None) -> LegTruth:
+            lost_km: float | None, runways: dict[str, float] | None = None) -> LegTruth:
     """Append the knots of one leg flying ``route`` (first = origin) from off-block time ``t0``.
 
     ``route`` items are (airport, end kind) where the end kind is ``land``,
     ``touch``, ``low`` or ``approach``; a go-around or a touch-and-go at the
-    airport flown to next gets a 15 km circuit inserted automatically.
+    airport flown to next gets a circuit inserted automatically. Airports with a
+    known runway heading (``runways``, true degrees) are approached along the
+    runway's extended centreline from a final approach fix; others along the route.
     """
+    runways = runways or {}
     origin = route[0][0]
     pts: list[Point] = [Point(origin.lat, origin.lon, origin.elevation_ft, "start", origin.icao)]
     for i, (apt, kind) in enumerate(route[1:], start=1):
-        prev = route[i - 1][0]
-        if apt.icao == prev.icao and kind in ("land", "touch", "low") and i > 1:
-            brg = float(bearing(route[i - 2][0].lat, route[i - 2][0].lon, apt.lat, apt.lon))
-            pts.append(circuit_point(apt, brg))
+        prev = pts[-1]
+        inbound = float(bearing(prev.lat, prev.lon, apt.lat, apt.lon))
+        if apt.icao == route[i - 1][0].icao and kind in ("land", "touch", "low") and i > 1:
+            before = route[i - 2][0]
+            brg = float(bearing(before.lat, before.lon, apt.lat, apt.lon))
+            if apt.icao in runways:
+                # left-hand circuit: 8 km abeam the field, then round to the final approach fix
+                _, land = final_fix(apt, runways[apt.icao], brg)
+                la, lo = destination(apt.lat, apt.lon, (land - 90.0) % 360.0, 8.0)
+                pts.append(Point(float(la), float(lo), apt.elevation_ft, "air"))
+                inbound = float(bearing(float(la), float(lo), apt.lat, apt.lon))
+            else:
+                pts.append(circuit_point(apt, brg))
+        if apt.icao in runways:
+            fix, _ = final_fix(apt, runways[apt.icao], inbound)
+            pts.append(fix)
         pts.append(Point(apt.lat, apt.lon, apt.elevation_ft, kind, apt.icao))
     t, alt, v = t0, origin.elevation_ft, 0.0
     start = "ground"

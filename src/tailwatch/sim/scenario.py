@@ -175,6 +175,8 @@ class Scenario:
     source: str = ""
     seed: int = 0
     jitter_s: float = 0.2
+    #: runway heading (true degrees, either end) by ICAO airport: approaches follow its centreline
+    runways: dict[str, float] = field(default_factory=dict)
 
 
 def builtin_scenarios() -> list[str]:
@@ -317,6 +319,8 @@ def parse_scenario(doc: dict[str, Any], source: str = "<scenario>") -> Scenario:
         events = tuple(_event(e, i, db, cache, source) for i, e in enumerate(doc.get("events") or []))
         receivers = tuple(_receiver(r, i, source) for i, r in enumerate(doc.get("receivers") or []))
         rates = Rates(**{k: parse_duration(v) for k, v in (doc.get("rates") or {}).items()})
+        runways = {_airport(k, db, cache, source, f"runways.{k}"): float(v) % 360.0
+                   for k, v in (doc.get("runways") or {}).items()}
     except (ValueError, TypeError) as e:
         raise InputError(source, "key ?", str(e)) from None
     if not aircraft:
@@ -334,6 +338,7 @@ def parse_scenario(doc: dict[str, Any], source: str = "<scenario>") -> Scenario:
         source=source,
         seed=int(doc.get("seed", 0)),
         jitter_s=float(doc.get("jitter_s", 0.2)),
+        runways=runways,
     )
 
 

@@ -59,7 +59,8 @@ def _leg_events(events: list[Event], n: int) -> dict[int, list[Event]]:
     return out
 
 
-def _fly_aircraft(ac: AircraftSpec, events: list[Event], airports: dict[str, Airport]) -> _Flown:
+def _fly_aircraft(ac: AircraftSpec, events: list[Event], airports: dict[str, Airport],
+                  runways: dict[str, float]) -> _Flown:
     k = Knots()
     legs: list[LegTruth] = []
     windows: list[tuple[float, float]] = []
@@ -84,7 +85,7 @@ def _fly_aircraft(ac: AircraftSpec, events: list[Event], airports: dict[str, Air
             elif e.kind == "track_lost":
                 lost = e.distance_km
         route.append((airports[dest], "land"))
-        lt = fly_leg(k, t0, route, ac, lost)
+        lt = fly_leg(k, t0, route, ac, lost, runways)
         legs.append(lt)
         windows.append((lt.block_off, lt.block_on))
         if lost is not None:
@@ -218,7 +219,7 @@ def simulate(scenario: Scenario, seed: int | None = None) -> SimResult:
     parts: list[Messages] = []
     for ac in scenario.aircraft:
         evs = [e for e in scenario.events if e.icao24 == ac.icao24]
-        f = _fly_aircraft(ac, evs, scenario.airports)
+        f = _fly_aircraft(ac, evs, scenario.airports, scenario.runways)
         flown.append(f)
         parts.append(_transmissions(f, scenario, rng))
         for e in evs:
@@ -247,7 +248,8 @@ def simulate(scenario: Scenario, seed: int | None = None) -> SimResult:
 
 def describe(result: SimResult) -> str:
     """A few human lines about a run (aircraft, legs, frames per receiver), labelled SIMULATED."""
-    lines = [f"SIMULATED scenario {result.scenario.name}: {result.frames.num_rows} frames heard, "
+    label = "" if "SIMULATED" in result.scenario.name else "SIMULATED "
+    lines = [f"{label}scenario {result.scenario.name}: {result.frames.num_rows} frames heard, "
              f"{result.truth.legs.num_rows} legs flown by {len(result.scenario.aircraft)} aircraft"]
     rc = result.frames.column("receiver").value_counts().to_pylist()
     for item in sorted(rc, key=lambda x: str(x["values"])):
