@@ -141,7 +141,7 @@ def register(app: typer.Typer) -> None:
         err = Console(stderr=True)
         for f in report.files:
             if f.error:
-                err.print(f"[yellow]warning:[/yellow] {f.error}", highlight=False)
+                err.print(f"[yellow]warning:[/yellow] {f.error}", highlight=False, soft_wrap=True)
         if summary is Format.json:
             doc = {
                 "files": report.to_table().to_pylist(),

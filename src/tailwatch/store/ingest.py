@@ -99,9 +99,10 @@ class IngestReport:
     def to_table(self) -> pa.Table:
         """One row per file: path, status, format, rows read/stored, duplicates, rejects, first problem."""
         def first_problem(f: FileReport) -> str | None:
-            if f.error:
-                return f.error
-            return str(f.rejects.samples[0]) if f.rejects.samples else None
+            text = f.error or (str(f.rejects.samples[0]) if f.rejects.samples else None)
+            if text and text.startswith(f.path + " "):
+                text = text[len(f.path) + 1:]
+            return text
 
         return pa.table(
             {
@@ -205,6 +206,22 @@ def conform(batch: pa.RecordBatch | pa.Table, file_id: int, receiver: str | None
         rejects.add("row without time or valid ICAO address", path, "rows", f"{n_bad} rows", n=n_bad)
         out = out.filter(pc.invert(bad))
     return out
+
+
+def reason_key(text: str) -> str:
+    """The category of a file-level error message, for counting by reason (details stay in samples).
+
+    >>> reason_key("truncated or corrupt gzip after 23330816 good decompressed bytes (EOF)")
+    'truncated or corrupt gzip'
+    >>> reason_key("truncated JSON: unexpected end of data")
+    'truncated JSON'
+    """
+    cut = len(text)
+    for sep in (":", " (", " after ", " at ", " in "):
+        i = text.find(sep)
+        if 0 < i < cut:
+            cut = i
+    return text[:cut].strip()
 
 
 def _is_sorted(d: np.ndarray[Any, Any], icao: np.ndarray[Any, Any], t: np.ndarray[Any, Any]) -> bool:
@@ -409,7 +426,7 @@ def ingest_file(
                 progress(name, min(int(chunk.bytes_read), rep.size), rep.size, rep.rows_read)
     except InputError as e:
         rep.error = str(e)
-        rep.rejects.add(e.reason, e.path, e.location)
+        rep.rejects.add(reason_key(e.reason), e.path, e.location, e.reason)
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
     except BaseException as e:  # a reader/decoder bug (or a Rust panic) must not stop the other files
