@@ -1,0 +1,75 @@
+"""``tailwatch aircraft``, ``db update --from`` and ``watch add|list|remove`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from tailwatch.cli import aircraft
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    a = typer.Typer()
+    aircraft.register(a)
+    return a
+
+
+@pytest.fixture(scope="module")
+def db(app: typer.Typer, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("cache") / "db"
+    result = CliRunner().invoke(app, ["db", "update", "--from", str(shared_data), "--db", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "databases installed" in result.output
+    return target
+
+
+def test_aircraft_5umbh_card(app: typer.Typer, db: Path, tmp_path: Path) -> None:
+    env = {"TAILWATCH_CONFIG": str(tmp_path), "COLUMNS": "200"}
+    result = CliRunner().invoke(app, ["aircraft", "5UMBH", "--db", str(db)], env=env)
+    assert result.exit_code == 0, result.output
+    # plane-alert-db: 062F01,5U-MBH,Niger Air Force,Lockheed C-130H Hercules,C130,Mil,...
+    for text in ("062F01", "5U-MBH", "C130", "Lockheed C-130H Hercules", "Niger Air Force", "Niger",
+                 "military", "plane-alert-db"):
+        assert text in result.output
+
+
+def test_aircraft_json_and_csv(app: typer.Typer, db: Path, tmp_path: Path) -> None:
+    env = {"TAILWATCH_CONFIG": str(tmp_path)}
+    result = CliRunner().invoke(app, ["aircraft", "5u mbh", "--db", str(db), "--format", "json"], env=env)
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)
+    assert (row["icao24"], row["registration"], row["typecode"], row["type_desc"], row["operator"],
+            row["country"], row["aircraft_class"]) == \
+        ("062F01", "5U-MBH", "C130", "Lockheed C-130H Hercules", "Niger Air Force", "Niger", "military")
+    assert row["registration_source"] == "plane-alert-db"
+    result = CliRunner().invoke(app, ["aircraft", "062FFE", "--db", str(db), "-f", "csv"], env=env)
+    assert result.exit_code == 0
+    assert "not in any database" in result.stdout and "Niger" in result.stdout
+
+
+def test_no_database_tells_how_to_get_one(app: typer.Typer, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["aircraft", "5UMBH", "--db", str(tmp_path / "none")])
+    assert result.exit_code == 2
+    assert "tailwatch db update" in result.output
+
+
+def test_watch_add_list_remove(app: typer.Typer, db: Path, tmp_path: Path) -> None:
+    env = {"TAILWATCH_CONFIG": str(tmp_path)}
+    run = CliRunner().invoke
+    assert run(app, ["watch", "add", "062f01", "--label", "Niger C-130", "-t", "sahel", "-t", "c130"],
+               env=env).exit_code == 0
+    assert run(app, ["watch", "add", "TZ-PRM", "--label", "Mali jet"], env=env).exit_code == 0
+    listed = json.loads(run(app, ["watch", "list", "-f", "json"], env=env).stdout)
+    assert listed == [{"hex": "062F01", "registration": None, "label": "Niger C-130", "tags": "sahel; c130"},
+                      {"hex": None, "registration": "TZ-PRM", "label": "Mali jet", "tags": None}]
+    shown = json.loads(run(app, ["aircraft", "062F01", "--db", str(db), "-f", "json"], env=env).stdout)
+    assert shown[0]["tags"] == "Cargo; Military Transport; Chonky Boy; watch: Niger C-130; sahel; c130"
+    assert run(app, ["watch", "remove", "tz prm"], env=env).exit_code == 0
+    assert run(app, ["watch", "remove", "tz prm"], env=env).exit_code == 1
+    listed = json.loads(run(app, ["watch", "list", "-f", "json"], env=env).stdout)
+    assert [e["hex"] for e in listed] == ["062F01"]
