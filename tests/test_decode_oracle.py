@@ -5,7 +5,7 @@ Helpers here are imported by the other ``test_decode_*`` modules:
 * ``load_captures(shared)`` -> ``{name: (times_s, hex_msgs)}`` for every raw capture;
 * ``frames_batch(times_s, hex_msgs)`` -> a ``FRAMES`` record batch;
 * ``rs1090_expected(times_s, hex_msgs, reference)`` -> per-frame dicts of the POSITIONS
-  fields as rs1090 0.7.0 decodes them (``None`` for frames it cannot decode).
+  fields as rs1090 0.7.0 decodes them (``_raw`` None for frames it drops).
 
 The Beast capture is unescaped here independently of ``tailwatch.sources`` (0x1a
 doubling, 6-byte 12 MHz timestamp, 1-byte signal, 7/14-byte message).
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyModeS
 import rs1090
 
 from tailwatch.schema import FRAMES
@@ -123,16 +124,33 @@ def rs1090_expected(
     """rs1090's decoding of each frame mapped onto POSITIONS column names."""
     us = [round(t * 1e6) / 1e6 for t in times]
     out: list[dict[str, Any]] = []
-    for m in rs1090.decode(msgs, us, reference=reference):
+    decoded = {round(m["timestamp"] * 1e6): m for m in rs1090.decode(msgs, us, reference=reference)}
+    for t in us:
+        if round(t * 1e6) not in decoded:  # rs1090 drops frames it cannot parse
+            out.append({"icao24": None, "_raw": None})
+            continue
+        m = decoded[round(t * 1e6)]
         row: dict[str, Any] = {"icao24": int(m["icao24"], 16) if "icao24" in m else None}
         df = m.get("df")
         bds = m.get("bds")
         if "latitude" in m and m.get("latitude") is not None:
             row["lat"], row["lon"] = m["latitude"], m["longitude"]
         if df in ("0", "4", "16", "20"):
-            row["alt_baro"] = m.get("altitude")
+            metric = (int(m["frame"][:8], 16) >> 6) & 1  # M bit of AC13: pyModeS and tailwatch give null
+            row["alt_baro"] = None if metric else m.get("altitude")
         if bds == "05" and m.get("source") == "barometric":
             row["alt_baro"] = m.get("altitude")
+        if row.get("alt_baro", 0) is None:
+            # rs1090 gives no altitude for Gillham-coded DF17 altitudes and negative Gillham
+            # DF0/4/16/20 altitudes; pyModeS (the other peer) does: use its reading there
+            row["alt_baro"] = (pyModeS.decode(m["frame"]) or {}).get("altitude")
+        if bds == "05" and m.get("source") == "GNSS":
+            # rs1090 reads TC 20-22 heights as a barometric code; pyModeS reads metres (DO-260B)
+            # (an all-zero field means "no height", as for the barometric code: pyModeS says 0)
+            alt12 = (int(m["frame"][8:22], 16) >> 36) & 0xFFF
+            row["alt_geom"] = (pyModeS.decode(m["frame"]) or {}).get("altitude") if alt12 else None
+        if bds == "09" and not 1 <= (int(m["frame"][8:22], 16) >> 48) & 7 <= 4:
+            bds = "09-reserved-subtype"  # rs1090 decodes reserved subtypes 0/5-7; tailwatch does not
         if bds in ("06", "09"):
             row["gs"], row["track"] = m.get("groundspeed"), m.get("track")
         if bds == "09":
@@ -143,9 +161,12 @@ def rs1090_expected(
             row["callsign"] = m.get("callsign")
         if df in ("20", "21") and isinstance(m.get("bds20"), dict):
             row["callsign"] = m["bds20"].get("callsign")
-        if df in ("5", "21") or bds == "61":
+        # TC 28 subtype 0 ("no information") carries no squawk: rs1090 reports "0000"/none there,
+        # tailwatch reports null (docs/decoding.md)
+        es_emergency = bds == "61" and m.get("subtype") == "emergency_priority"
+        if df in ("5", "21") or es_emergency:
             row["squawk"] = m.get("squawk")
-        if bds == "61":
+        if es_emergency:
             row["emergency"] = EMERGENCY[m["emergency_state"]]
         if df == "11":
             row["on_ground"] = {"ground": True, "airborne": False}.get(m.get("capability", ""))

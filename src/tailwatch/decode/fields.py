@@ -81,9 +81,9 @@ def gillham_altitude(ac13: I64) -> F64:
     a1, a2, a4 = _bit(ac13, 11), _bit(ac13, 9), _bit(ac13, 7)
     b1, b2, b4 = _bit(ac13, 5), _bit(ac13, 3), _bit(ac13, 1)
     five = (d2 * 0xFF) ^ (d4 * 0x7F) ^ (a1 * 0x3F) ^ (a2 * 0x1F) ^ (a4 * 0x0F) ^ (b1 * 7) ^ (b2 * 3) ^ (b4 * 1)
+    bad = (d1 == 1) | (c == 0) | (hundreds > 5)
     hundreds = np.where((five & 1) == 1, 6 - hundreds, hundreds)
     alt = (five * 5 + hundreds - 13) * 100.0
-    bad = (d1 == 1) | (c == 0) | (hundreds > 5) | (hundreds < 0)
     del a, b, d
     return np.where(bad, np.nan, alt)
 
