@@ -9,5 +9,5 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install --quiet --upgrade pip
-"$venv/bin/pip" install --quiet "traffic==2.13" "pandas<3" "airportsdata>=20250101" psutil
+"$venv/bin/pip" install --quiet "traffic==2.13" "pandas<3" "airportsdata>=20250101" psutil "bluesky-navdata==1.0.0"
 "$venv/bin/python" -c "import traffic, pandas; print('traffic', traffic.__version__, 'pandas', pandas.__version__)"

@@ -1,0 +1,351 @@
+"""Legs and stops: where each aircraft went, with airports only where the data shows them.
+
+:func:`legs_and_stops` is a pure kernel (Arrow in, Arrow out, no I/O): it takes
+``POSITIONS`` rows of one or many *complete* aircraft in any order, sorts them
+by (icao24, time) when needed and works on all aircraft at once with NumPy
+(no Python loop per aircraft or per flight), so the same function runs on a
+DuckDB batch stream or a Spark ``applyInArrow`` group.
+
+How a track becomes legs (every threshold is a field of :class:`LegParams`):
+
+1. Sparse rows are forward-filled per aircraft (position, altitude, speed,
+   ground flag), never across aircraft and never older than ``ffill_max_s``.
+2. Each row is on the ground or airborne (``on_ground``; a ground flag faster
+   than ``ground_max_gs_kt`` is noise; without any flag, slow rows with no
+   altitude are ground).  A short airborne blip between two ground runs is ground.
+3. Rows are cut into runs of one state; a silence longer than ``max_gap_s``
+   also cuts.  Airborne runs are joined into one leg across a short ground
+   contact (touch-and-go, ``touch_and_go_max_s``) and across a silence while
+   airborne *unless* the aircraft was low (below ``low_height_ft`` above the
+   nearest field) on either side or the silence exceeds ``long_gap_s``: a
+   coverage gap at cruise never invents a landing.
+4. Origin and destination come from evidence only (see :mod:`tailwatch.analysis.legs_evidence`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tailwatch.analysis.airports import airport_index
+from tailwatch.analysis.legs_evidence import LegInfo, evidence_at, go_arounds
+from tailwatch.analysis.legs_tables import build_legs_table, build_stops_table
+from tailwatch.schema import LEGS, STOPS
+
+US = 1_000_000
+B = npt.NDArray[np.bool_]
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class LegParams:
+    """Thresholds of leg and airport reconstruction (all overridable from the CLI)."""
+
+    #: A silence longer than this (s) cuts a run; it ends a leg only with evidence (see below).
+    max_gap_s: float = 600.0
+    #: A silence longer than this (s) ends a leg even at cruise (both ends then unknown).
+    long_gap_s: float = 3 * 3600.0
+    #: A silence ends a leg when the aircraft was below this height above the nearest field (ft).
+    low_height_ft: float = 3000.0
+    #: Ground points within this distance (km) of an airport reference point are at that airport.
+    ground_radius_km: float = 8.0
+    #: An airborne first/last point below this height above field elevation (ft) can name an airport...
+    approach_height_ft: float = 2000.0
+    #: ...if the airport is this close (km) to the point or to its projected touchdown / lift-off point.
+    approach_radius_km: float = 10.0
+    #: Ground contacts shorter than this (s, airborne to airborne) are touch-and-go, not a stop.
+    touch_and_go_max_s: float = 120.0
+    #: An airborne dip below this height above a field (ft)...
+    go_around_height_ft: float = 800.0
+    #: ...within this distance of it (km)...
+    go_around_radius_km: float = 6.0
+    #: ...preceded and followed by at least this much more altitude (ft) in the same leg is a go-around.
+    go_around_climb_ft: float = 800.0
+    #: Airborne runs this short (s) between two ground runs are ground-flag flicker.
+    flicker_s: float = 30.0
+    #: Legs with fewer airborne rows than this are dropped.
+    min_leg_points: int = 2
+    #: A ground flag faster than this (kt) is noise.
+    ground_max_gs_kt: float = 250.0
+    #: With no ground flag at all, slower rows (kt) without altitude are on the ground.
+    taxi_speed_kt: float = 50.0
+    #: Altitude changes faster than this (ft/min, and over 1,000 ft) are glitches, not flight.
+    max_climb_fpm: float = 12000.0
+    #: Forward-filled values older than this (s) are treated as unknown.
+    ffill_max_s: float = 120.0
+
+
+def _col(t: pa.Table, name: str) -> pa.ChunkedArray | None:
+    return t.column(name) if name in t.column_names else None
+
+
+def _f64(t: pa.Table, name: str) -> F64:
+    c = _col(t, name)
+    if c is None:
+        return np.full(t.num_rows, np.nan)
+    return np.asarray(pc.fill_null(pc.cast(c, pa.float64()), np.nan).to_numpy(), dtype=np.float64)
+
+
+def _sorted(positions: pa.Table) -> pa.Table:
+    """Rows sorted by (icao24, time), after an O(n) check that skips the sort when already so."""
+    n = positions.num_rows
+    if n < 2:
+        return positions
+    ac = positions.column("icao24").to_numpy()
+    t = pc.cast(positions.column("time"), pa.int64()).to_numpy()
+    dac = np.diff(ac.astype(np.int64))
+    if bool(np.all((dac > 0) | ((dac == 0) & (np.diff(t) >= 0)))):
+        return positions
+    return positions.take(pa.array(np.lexsort((t, ac))))
+
+
+def _ffill(x: F64, valid: B, row_start: I64, t: I64, max_us: int) -> F64:
+    """Forward-fill ``x`` from ``valid`` rows, within an aircraft, at most ``max_us`` old."""
+    n = len(x)
+    idx = np.where(valid, np.arange(n), -1)
+    np.maximum.accumulate(idx, out=idx)
+    ok = (idx >= row_start) & (idx >= 0)
+    safe = np.where(ok, idx, 0)
+    ok &= (t - t[safe]) <= max_us
+    return np.where(ok, x[safe], np.nan)
+
+
+def _despike(alt: F64, t: I64, new_ac: B, max_fpm: float, max_gap_us: int = 600 * US) -> F64:
+    """Drop altitude plateaus entered *and* left (or ending the aircraft) by impossible jumps.
+
+    A plateau is a run of identical consecutive reported values; a jump is impossible when
+    faster than ``max_fpm`` and larger than 1,000 ft.  A single wrong value, or a wrong value
+    repeated until the track ends or falls silent for ``max_gap_us`` (a stale state vector),
+    is removed; a real climb is not.
+
+    >>> a = np.array([1000.0, 1100.0, 34000.0, 34000.0, 1200.0])
+    >>> _despike(a, np.arange(5) * 5_000_000, np.array([1, 0, 0, 0, 0], bool), 12000.0).tolist()
+    [1000.0, 1100.0, nan, nan, 1200.0]
+    """
+    v = np.flatnonzero(np.isfinite(alt))
+    if len(v) < 2:
+        return alt
+    a, tv = alt[v], t[v]
+    ac_id = np.cumsum(new_ac)[v]
+    start = np.r_[True, (a[1:] != a[:-1]) | (ac_id[1:] != ac_id[:-1])]
+    ps = np.flatnonzero(start)
+    pe = np.r_[ps[1:], len(v)] - 1  # last element of each plateau
+    jump_in = np.zeros(len(ps), dtype=bool)
+    same_in = np.r_[False, ac_id[ps[1:]] == ac_id[pe[:-1]]]
+    dt_min = np.maximum((tv[ps[1:]] - tv[pe[:-1]]) / 60e6, 1.0 / 60.0)
+    dalt = np.abs(a[ps[1:]] - a[pe[:-1]])
+    jump_in[1:] = (dalt > 1000.0) & (dalt / dt_min > max_fpm)
+    jump_in &= same_in
+    jump_out = np.r_[jump_in[1:], False]
+    last_of_ac = np.r_[~same_in[1:] | ((tv[ps[1:]] - tv[pe[:-1]]) > max_gap_us), True]
+    bad = jump_in & (jump_out | last_of_ac)
+    out = alt.copy()
+    out[v[np.repeat(bad, pe - ps + 1)]] = np.nan
+    return out
+
+
+def _runs(key: npt.NDArray[np.int8], cut: B) -> tuple[I64, I64]:
+    n = len(key)
+    start = cut.copy()
+    start[1:] |= key[1:] != key[:-1]
+    start[0] = True
+    rs = np.flatnonzero(start)
+    re = np.r_[rs[1:], n]
+    return rs, re
+
+
+def legs_and_stops(
+    positions: pa.Table, airports: pa.Table, params: LegParams = LegParams()
+) -> tuple[pa.Table, pa.Table]:
+    """Legs (``schema.LEGS``) and stops (``schema.STOPS``) of every aircraft in ``positions``.
+
+    ``positions`` follows ``schema.POSITIONS`` (only ``time, icao24, lat, lon`` are required;
+    ``alt_baro, alt_geom, gs, track, vrate, callsign, on_ground`` are used when present) and
+    holds complete aircraft in any order.  ``airports`` follows
+    :func:`tailwatch.analysis.airports.load_airports`.
+    """
+    if positions.num_rows == 0:
+        return LEGS.empty_table(), STOPS.empty_table()
+    pos = _sorted(positions)
+    n = pos.num_rows
+    ac = pos.column("icao24").to_numpy().astype(np.int64)
+    t = pc.cast(pos.column("time"), pa.int64()).to_numpy().astype(np.int64)
+    arange = np.arange(n)
+    new_ac = np.ones(n, dtype=bool)
+    new_ac[1:] = ac[1:] != ac[:-1]
+    row_start = np.maximum.accumulate(np.where(new_ac, arange, 0))
+    max_us = int(params.ffill_max_s * US)
+
+    lat_raw, lon_raw = _f64(pos, "lat"), _f64(pos, "lon")
+    gs_raw = _f64(pos, "gs")
+    # a position repeated unchanged while moving is a stale copy (state-vector sources do that)
+    frozen = np.zeros(n, dtype=bool)
+    frozen[1:] = (lat_raw[1:] == lat_raw[:-1]) & (lon_raw[1:] == lon_raw[:-1]) & ~new_ac[1:]
+    frozen &= gs_raw > params.taxi_speed_kt
+    lat_raw = np.where(frozen, np.nan, lat_raw)
+    lon_raw = np.where(frozen, np.nan, lon_raw)
+    has_pos = np.isfinite(lat_raw) & np.isfinite(lon_raw)
+    lat = _ffill(lat_raw, has_pos, row_start, t, max_us)
+    lon = _ffill(lon_raw, has_pos, row_start, t, max_us)
+    alt_raw = _f64(pos, "alt_baro")
+    alt_raw = np.where(np.isfinite(alt_raw), alt_raw, _f64(pos, "alt_geom"))
+    alt_raw[frozen] = np.nan  # a stale row's altitude is stale (or garbage) too
+    alt_raw = _despike(alt_raw, t, new_ac, params.max_climb_fpm, int(params.max_gap_s * US))
+    alt = _ffill(alt_raw, np.isfinite(alt_raw), row_start, t, max_us)
+    gs = _ffill(gs_raw, np.isfinite(gs_raw), row_start, t, max_us)
+    track = _ffill(g := _f64(pos, "track"), np.isfinite(g), row_start, t, max_us)
+    vrate = _ffill(g := _f64(pos, "vrate"), np.isfinite(g), row_start, t, max_us)
+    og_raw = _f64(pos, "on_ground")
+    og = _ffill(og_raw, np.isfinite(og_raw), row_start, t, max_us)
+
+    # --- ground state per row
+    ground = (og == 1.0) & ~(gs > params.ground_max_gs_kt)
+    ground |= ~np.isfinite(og) & (gs < params.taxi_speed_kt) & ~np.isfinite(alt_raw)
+    gap = np.zeros(n, dtype=bool)
+    gap[1:] = (t[1:] - t[:-1]) > params.max_gap_s * US
+    cut = new_ac | gap
+
+    # flicker: a short airborne run between two ground runs (no silence) is ground
+    rs, re = _runs(ground.astype(np.int8), cut)
+    r_ground = ground[rs]
+    r_cut = cut[rs]
+    nr = len(rs)
+    prev_g = np.zeros(nr, dtype=bool)
+    prev_g[1:] = r_ground[:-1] & ~r_cut[1:]
+    next_g = np.zeros(nr, dtype=bool)
+    next_g[:-1] = r_ground[1:] & ~r_cut[1:]
+    flick = ~r_ground & prev_g & next_g & ((t[re - 1] - t[rs]) <= params.flicker_s * US)
+    if flick.any():
+        ground[np.repeat(flick, re - rs)] = True
+        rs, re = _runs(ground.astype(np.int8), cut)
+
+    r_ground = ground[rs]
+    r_ac = ac[rs]
+    r_t0, r_t1 = t[rs], t[re - 1]
+    r_gap_before = gap[rs] & ~new_ac[rs]
+    r_same_prev = np.zeros(len(rs), dtype=bool)
+    r_same_prev[1:] = r_ac[1:] == r_ac[:-1]
+
+    # first / last row with a position in each run
+    nxt = np.where(np.isfinite(lat), arange, n)
+    nxt = np.minimum.accumulate(nxt[::-1])[::-1]
+    prv = np.maximum.accumulate(np.where(np.isfinite(lat), arange, -1))
+    r_first = nxt[rs]
+    r_first = np.where(r_first < re, r_first, -1)
+    r_last = prv[re - 1]
+    r_last = np.where(r_last >= rs, r_last, -1)
+
+    index = airport_index(airports)
+    elev = np.nan_to_num(pc.cast(airports["elevation_ft"], pa.float64()).to_numpy(zero_copy_only=False), nan=0.0)
+
+    # --- join airborne runs into legs
+    air = np.flatnonzero(~r_ground)
+    if len(air) == 0:
+        legs = LEGS.empty_table()
+        stops = build_stops_table(
+            legs_info=None, runs=(rs, re, r_ground, r_ac, r_t0, r_t1, r_first, r_last),
+            lat=lat, lon=lon, index=index, airports=airports, params=params,
+        )
+        return legs, stops
+    # heights of air-run ends above the nearest field, for the "silence while airborne" rule
+    a_first, a_last = r_first[air], r_last[air]
+    ends = np.r_[a_first, a_last]
+    ok_end = ends >= 0
+    near = index.nearest(np.where(ok_end, lat[ends], np.nan), np.where(ok_end, lon[ends], np.nan),
+                         max_km=params.approach_radius_km * 5)
+    field = np.where(near.index >= 0, elev[np.maximum(near.index, 0)], 0.0)
+    h_end = np.where(ok_end, alt[np.maximum(ends, 0)] - field, np.nan)
+    h_first, h_last = h_end[: len(air)], h_end[len(air):]
+    low_first = ~(h_first >= params.low_height_ft)  # unknown height counts as low (no invention)
+    low_last = ~(h_last >= params.low_height_ft)
+
+    join = np.zeros(len(air), dtype=bool)
+    tg_run = np.full(len(air), -1, dtype=np.int64)
+    k = air
+    has_prev = k >= 1
+    p = np.maximum(k - 1, 0)
+    same_p = has_prev & r_same_prev[k]
+    # (a) silence while airborne: previous run is airborne too
+    prev_air_pos = np.searchsorted(air, p)  # position of p in ``air`` when p is airborne
+    prev_is_air = same_p & ~r_ground[p]
+    silence = (r_t0[k] - r_t1[p]) / US
+    pa_idx = np.minimum(prev_air_pos, len(air) - 1)
+    landing_gap = (silence > params.long_gap_s) | low_last[pa_idx] | low_first
+    join |= prev_is_air & ~landing_gap
+    # (b) touch-and-go: air, short ground run, air — no silence in between
+    pp = np.maximum(k - 2, 0)
+    tg = (
+        same_p & r_ground[p] & (k >= 2) & r_same_prev[p] & ~r_ground[pp]
+        & ~r_gap_before[k] & ~r_gap_before[p]
+        & ((r_t0[k] - r_t1[pp]) <= params.touch_and_go_max_s * US)
+    )
+    join |= tg
+    tg_run[tg] = p[tg]
+
+    leg_of_air = np.cumsum(~join) - 1
+    n_legs = int(leg_of_air[-1]) + 1
+    first_air = air[~join]
+    last_air = np.r_[air[np.flatnonzero(~join)[1:] - 1], air[-1]]
+    l_row0, l_row1 = rs[first_air], re[last_air]  # leg row range [row0, row1)
+
+    # airborne rows per leg (drop tiny legs)
+    air_rows = np.bincount(leg_of_air, weights=(re[air] - rs[air]), minlength=n_legs)
+    keep = air_rows >= params.min_leg_points
+
+    # --- evidence at both ends
+    before = first_air - 1
+    ground_before = (first_air >= 1) & r_same_prev[first_air] & r_ground[np.maximum(before, 0)] & ~r_gap_before[first_air]
+    after = last_air + 1
+    after_c = np.minimum(after, len(rs) - 1)
+    ground_after = (after < len(rs)) & r_same_prev[after_c] & r_ground[after_c] & ~r_gap_before[after_c]
+    b_idx = np.maximum(before, 0)
+    origin = evidence_at(
+        is_ground=ground_before,
+        row=np.where(ground_before, r_last[b_idx], r_first[first_air]),
+        ground_s=np.where(ground_before, (r_t1[b_idx] - r_t0[b_idx]) / US, 0.0),
+        lat=lat, lon=lon, alt=alt, track=track, vrate=vrate,
+        index=index, airports=airports, elev=elev, params=params, end="origin",
+    )
+    dest = evidence_at(
+        is_ground=ground_after,
+        row=np.where(ground_after, r_first[after_c], r_last[last_air]),
+        ground_s=np.where(ground_after, (r_t1[after_c] - r_t0[after_c]) / US, 0.0),
+        lat=lat, lon=lon, alt=alt, track=track, vrate=vrate,
+        index=index, airports=airports, elev=elev, params=params, end="destination",
+    )
+
+    # --- touch-and-go airports
+    tg_mask = tg_run >= 0
+    tg_rows = r_first[tg_run[tg_mask]]
+    tg_near = index.nearest(np.where(tg_rows >= 0, lat[np.maximum(tg_rows, 0)], np.nan),
+                            np.where(tg_rows >= 0, lon[np.maximum(tg_rows, 0)], np.nan),
+                            max_km=params.ground_radius_km)
+    tg_leg = leg_of_air[tg_mask][tg_near.index >= 0]
+    tg_ap = tg_near.index[tg_near.index >= 0]
+
+    ga_leg, ga_ap = go_arounds(l_row0, l_row1, ground, lat, lon, alt, index, elev, params)
+    # a go-around at an airport also touched in the same leg is the touch-and-go itself
+    if len(tg_leg) and len(ga_leg):
+        dup = np.isin(ga_leg * 1_000_000 + ga_ap, tg_leg * 1_000_000 + tg_ap)
+        ga_leg, ga_ap = ga_leg[~dup], ga_ap[~dup]
+
+    info = LegInfo(
+        ac=ac[l_row0], t=t[l_row0], l_row0=l_row0, l_row1=l_row1, first_row=r_first[first_air], last_row=r_last[last_air],
+        t_start=r_t0[first_air], t_end=r_t1[last_air], keep=keep, origin=origin, dest=dest,
+        same_stop_next=ground_after & np.r_[ground_before[1:], False]
+        & np.r_[(first_air[1:] - 1) == after[:-1], False],
+    )
+    legs = build_legs_table(
+        pos=pos, info=info, lat=lat, lon=lon, alt=alt, has_pos=has_pos,
+        tg=(tg_leg, tg_ap), ga=(ga_leg, ga_ap), airports=airports,
+    )
+    stops = build_stops_table(
+        legs_info=info, runs=(rs, re, r_ground, r_ac, r_t0, r_t1, r_first, r_last),
+        lat=lat, lon=lon, index=index, airports=airports, params=params,
+    )
+    return legs, stops
