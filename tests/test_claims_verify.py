@@ -48,7 +48,8 @@ def scenario_legs() -> list[tuple[str, str, dt.datetime, dt.datetime]]:
 
 
 def evidence(legs: list[tuple[str | None, str | None, dt.datetime, dt.datetime]] | None = None,
-             incident: bool = True, identity: bool = True) -> Evidence:
+             incident: bool = True, identity: bool = True, low_gap: str | None = None) -> Evidence:
+    """The scenario's tables; ``low_gap``: an airport receivers only saw aircraft high above."""
     legs = scenario_legs() if legs is None else legs
     leg_rows = [{
         "leg_id": f"062F01-{int(t0.timestamp())}", "icao24": HEX, "callsign": "NAF01", "t_start": t0, "t_end": t1,
@@ -74,7 +75,8 @@ def evidence(legs: list[tuple[str | None, str | None, dt.datetime, dt.datetime]]
             "t_start": _t(2, 10, 9), "t_end": _t(2, 10, 9), "places": ["GAGO"], "confidence": 0.7,
             "summary": "track of 062F01 ends 300 ft above Gao, descending",
             "evidence": orjson.dumps({"type": "track_end_low"}).decode()})
-    cov_rows = [{"place": p, "day": dt.date(2023, 8, 15) + dt.timedelta(days=i), "n_positions": 400, "n_aircraft": 3}
+    cov_rows = [{"place": p, "day": dt.date(2023, 8, 15) + dt.timedelta(days=i), "n_positions": 400, "n_aircraft": 3,
+                 "n_low": 0 if p == low_gap else 40}
                 for p in ("GABS", "GAGO", "GATS", "DRRN", "DRZA") for i in range(22)]
     ident_rows = [{"icao24": HEX, "registration": "5U-MBH", "typecode": "C130", "operator": "Niger Air Force",
                    "country_iso2": "NE", "source": "plane-alert-db"}] if identity else []
@@ -109,7 +111,7 @@ def test_seed_every_claim_supported_by_the_scenario(seed: str) -> None:
 def test_route_counts_rotations_and_names_the_legs(seed: str) -> None:
     claims = [c for c in extract_claims(seed) if c.kind == "route"]
     (v,) = verify_claims(claims, evidence())
-    assert v.reason.startswith("3 complete")  # three rotations were built above
+    assert v.reason.startswith("3 sequence(s) of legs match")  # three rotations were built above
     assert len(v.evidence["legs"]) == 12
 
 
@@ -124,21 +126,37 @@ def test_rotation_with_a_leg_missing_still_counts_with_the_gap_stated(seed: str)
     legs[6] = ("GATS", None, legs[6][2], legs[6][3])  # 2nd rotation: landing at Niamey not evidenced
     claims = [c for c in extract_claims(seed) if c.kind == "route"]
     (v,) = verify_claims(claims, evidence(legs))
-    assert v.verdict == "supported" and "1 with a landing not evidenced" in v.reason
+    assert v.verdict == "supported" and "2 with every landing seen, 1 without the landing at DRRN" in v.reason
+
+
+def tessalit_unseen() -> list[tuple[str | None, str | None, dt.datetime, dt.datetime]]:
+    legs: list[tuple[str | None, str | None, dt.datetime, dt.datetime]] = list(scenario_legs())
+    # rotation 1: the stop at Tessalit not seen at all, so Gao → Niamey looks like one leg
+    legs[1:3] = [("GAGO", "DRRN", legs[1][2], legs[2][3])]
+    # rotation 2 (now legs 3-6): Tessalit not covered, the kernel ends a leg and starts the next without it
+    legs[4] = ("GAGO", None, legs[4][2], legs[4][3])
+    legs[5] = (None, "DRRN", legs[5][2], legs[5][3])
+    return legs
 
 
 def test_rotation_with_tessalit_out_of_coverage_counts_as_a_gap(seed: str) -> None:
-    legs: list[tuple[str | None, str | None, dt.datetime, dt.datetime]] = list(scenario_legs())
-    # rotation 2: Tessalit not covered, so the legs kernel ends one leg and starts the next without it
-    legs[5] = ("GAGO", None, legs[5][2], legs[5][3])
-    legs[6] = (None, "DRRN", legs[6][2], legs[6][3])
-    # rotation 3: the stop at Tessalit not seen at all, so Gao → Niamey looks like one leg
-    legs[9:11] = [("GAGO", "DRRN", legs[9][2], legs[10][3])]
     claims = [c for c in extract_claims(seed) if c.kind == "route"]
-    (v,) = verify_claims(claims, evidence(legs))
-    # 1 exact rotation + 2 with a landing not evidenced = 3 ≥ "multiple"
-    assert v.verdict == "supported" and v.reason.startswith("3 complete") and "2 with a landing" in v.reason
-    assert len(v.evidence["legs"]) == 4 + 4 + 3
+    (v,) = verify_claims(claims, evidence(tessalit_unseen(), low_gap="GATS"))
+    # 1 rotation seen whole + 2 without Tessalit, where nobody saw any aircraft low = 3 ≥ "multiple"
+    assert v.verdict == "supported"
+    assert v.reason.startswith("3 sequence(s)") and "1 with every landing seen, 2 without the landing at GATS" in v.reason
+    assert "not observable" in v.reason
+    assert len(v.evidence["legs"]) == 3 + 4 + 4
+
+
+def test_rotation_never_seen_at_a_covered_stop_is_ambiguous(seed: str) -> None:
+    legs = tessalit_unseen()
+    legs[8:10] = [("GAGO", "DRRN", legs[8][2], legs[9][3])]  # rotation 3 without Tessalit too
+    claims = [c for c in extract_claims(seed) if c.kind == "route"]
+    (v,) = verify_claims(claims, evidence(legs))  # receivers saw aircraft low near GATS every day
+    assert v.verdict == "ambiguous" and "only without a landing at GATS" in v.reason
+    (v,) = verify_claims(claims, evidence(legs, low_gap="GATS"))  # nobody could see a landing there
+    assert v.verdict == "supported"
 
 
 def test_no_incident_but_ordinary_landings_at_gao_contradict_the_crash(seed: str) -> None:

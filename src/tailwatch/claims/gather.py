@@ -22,6 +22,10 @@ from tailwatch.claims.verify import COVERAGE, IDENTITY, Evidence
 
 #: A position within this distance of an airport (box approximation) counts as coverage there.
 NEAR_KM = 80.0
+#: Low-altitude coverage (could a landing be seen?): within this distance and below
+#: :data:`LOW_FT` above the field, or on the ground.
+LOW_KM = 30.0
+LOW_FT = 3000.0
 
 
 def identity_records(identity: Any, claims: Sequence[Claim], extra_icao24: Sequence[int] = ()) -> pa.Table:
@@ -70,12 +74,13 @@ def places_of_interest(claims: Sequence[Claim], gazetteer: Gazetteer, legs: pa.T
         if info is None:
             continue
         lat, lon = float(info["lat"]), float(info["lon"])  # type: ignore[arg-type]
-        dlat = NEAR_KM / 111.2
-        dlon = NEAR_KM / (111.2 * max(math.cos(math.radians(lat)), 0.05))
-        rows.append({"place": code, "lat": lat, "lon": lon, "dlat": dlat, "dlon": dlon})
-    return pa.Table.from_pylist(rows, pa.schema([("place", pa.string()), ("lat", pa.float64()),
-                                                 ("lon", pa.float64()), ("dlat", pa.float64()),
-                                                 ("dlon", pa.float64())]))
+        km_lon = 111.2 * max(math.cos(math.radians(lat)), 0.05)
+        elev = float(info.get("elevation") or 0.0)  # type: ignore[arg-type]
+        rows.append({"place": code, "lat": lat, "lon": lon, "dlat": NEAR_KM / 111.2, "dlon": NEAR_KM / km_lon,
+                     "low_dlat": LOW_KM / 111.2, "low_dlon": LOW_KM / km_lon, "low_ft": elev + LOW_FT})
+    return pa.Table.from_pylist(rows, pa.schema(
+        [("place", pa.string())] + [(n, pa.float64()) for n in
+                                    ("lat", "lon", "dlat", "dlon", "low_dlat", "low_dlon", "low_ft")]))
 
 
 def coverage_summary(store: Any, places: pa.Table) -> pa.Table:
@@ -84,7 +89,10 @@ def coverage_summary(store: Any, places: pa.Table) -> pa.Table:
         return COVERAGE.empty_table()
     query = """
         SELECT p.place AS place, CAST(pos.time AS DATE) AS day,
-               count(*)::BIGINT AS n_positions, count(DISTINCT pos.icao24)::BIGINT AS n_aircraft
+               count(*)::BIGINT AS n_positions, count(DISTINCT pos.icao24)::BIGINT AS n_aircraft,
+               count(*) FILTER (WHERE abs(pos.lat - p.lat) <= p.low_dlat AND abs(pos.lon - p.lon) <= p.low_dlon
+                                AND (pos.on_ground OR coalesce(pos.alt_baro, pos.alt_geom) <= p.low_ft))::BIGINT
+                 AS n_low
         FROM positions AS pos JOIN claim_places AS p
           ON pos.lat BETWEEN p.lat - p.dlat AND p.lat + p.dlat
          AND pos.lon BETWEEN p.lon - p.dlon AND p.lon + p.dlon
@@ -106,7 +114,10 @@ def coverage_from_positions(positions: pa.Table, places: pa.Table) -> pa.Table:
     lon = pc.fill_null(positions.column("lon"), float("nan")).to_numpy()
     day = positions.column("time").cast(pa.int64()).to_numpy() // 86_400_000_000
     icao = positions.column("icao24").to_numpy().astype(np.int64)
-    out: dict[str, list[Any]] = {"place": [], "day": [], "n_positions": [], "n_aircraft": []}
+    alt = pc.fill_null(pc.coalesce(positions.column("alt_baro"), positions.column("alt_geom")).cast(pa.float64()),
+                       float("nan")).to_numpy()
+    ground = pc.fill_null(positions.column("on_ground"), False).to_numpy(zero_copy_only=False)
+    out: dict[str, list[Any]] = {"place": [], "day": [], "n_positions": [], "n_aircraft": [], "n_low": []}
     for p in places.to_pylist():
         near = ((lat >= p["lat"] - p["dlat"]) & (lat <= p["lat"] + p["dlat"])
                 & (lon >= p["lon"] - p["dlon"]) & (lon <= p["lon"] + p["dlon"]))
@@ -115,14 +126,21 @@ def coverage_from_positions(positions: pa.Table, places: pa.Table) -> pa.Table:
         days, n_pos = np.unique(day[near], return_counts=True)
         pairs = np.unique(day[near] * (1 << 24) + icao[near])
         _, n_ac = np.unique(pairs >> 24, return_counts=True)  # same days, in the same order
+        low = (near & (np.abs(lat - p["lat"]) <= p["low_dlat"]) & (np.abs(lon - p["lon"]) <= p["low_dlon"])
+               & (ground | (alt <= p["low_ft"])))
+        n_low = np.zeros(len(days), dtype=np.int64)
+        low_days, low_counts = np.unique(day[low], return_counts=True)
+        n_low[np.searchsorted(days, low_days)] = low_counts
         out["place"] += [p["place"]] * len(days)
         out["day"] += days.tolist()
         out["n_positions"] += n_pos.tolist()
         out["n_aircraft"] += n_ac.tolist()
+        out["n_low"] += n_low.tolist()
     return pa.table({"place": pa.array(out["place"], pa.string()),
                      "day": pa.array(out["day"], pa.int32()).cast(pa.date32()),
                      "n_positions": pa.array(out["n_positions"], pa.int64()),
-                     "n_aircraft": pa.array(out["n_aircraft"], pa.int64())}, schema=COVERAGE)
+                     "n_aircraft": pa.array(out["n_aircraft"], pa.int64()),
+                     "n_low": pa.array(out["n_low"], pa.int64())}, schema=COVERAGE)
 
 
 def gather(store: Any, claims: Sequence[Claim], identity: Any = None,

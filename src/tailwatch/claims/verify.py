@@ -39,6 +39,9 @@ COVERAGE = pa.schema([
     pa.field("day", pa.date32(), nullable=False),
     pa.field("n_positions", pa.int64(), nullable=False),
     pa.field("n_aircraft", pa.int64(), nullable=False),
+    #: positions low enough near the field to see a landing (within 30 km, on the ground or
+    #: below 3,000 ft above the field elevation)
+    pa.field("n_low", pa.int64(), nullable=False),
 ])
 
 #: Identity records of the aircraft an article names (one row per database answer).
@@ -125,8 +128,10 @@ class _Checker:
         f = self.ev.findings.filter(pc.equal(self.ev.findings.column("kind"), kind))
         return f.filter(pc.is_in(f.column("icao24"), pa.array(sorted(icao), pa.int32())))
 
-    def coverage(self, places: Sequence[str], t0: int | None, t1: int | None) -> tuple[int, int, int]:
-        """(positions, max aircraft a day, days) seen near ``places`` between t0 and t1."""
+    def coverage(self, places: Sequence[str], t0: int | None, t1: int | None,
+                 low: bool = False) -> tuple[int, int, int]:
+        """(positions, max aircraft a day, days) seen near ``places`` between t0 and t1
+        (``low``: only days with low-altitude coverage, and those positions)."""
         cov = self.ev.coverage.filter(pc.is_in(self.ev.coverage.column("place"), pa.array(list(places), pa.string())))
         day_us = pc.cast(cov.column("day"), pa.timestamp("us")).cast(pa.int64()) if cov.num_rows else None
         if day_us is not None and t0 is not None:
@@ -134,10 +139,13 @@ class _Checker:
             day_us = pc.cast(cov.column("day"), pa.timestamp("us")).cast(pa.int64())
         if day_us is not None and t1 is not None:
             cov = cov.filter(pc.less(day_us, t1))
+        if low and cov.num_rows:
+            cov = cov.filter(pc.greater(cov.column("n_low"), 0))
         if cov.num_rows == 0:
             return 0, 0, 0
         days = len(set(cov.column("day").to_pylist()))
-        return (int(pc.sum(cov.column("n_positions")).as_py()), int(pc.max(cov.column("n_aircraft")).as_py()), days)
+        count = cov.column("n_low" if low else "n_positions")
+        return (int(pc.sum(count).as_py()), int(pc.max(cov.column("n_aircraft")).as_py()), days)
 
     def places_in(self, country: str) -> list[str]:
         """Covered places (those in the coverage summary) that lie in ``country``."""
@@ -208,7 +216,7 @@ class _Checker:
         rot = self._rotation_findings(claim, icao)
         count = len(exact_iv) + len(gap_iv)
         t = _times(legs, "t_start")
-        spans = sorted(exact_iv + gap_iv)
+        spans = sorted([(a, b) for a, b, _ in exact_iv + gap_iv])
         ev: dict[str, list[str]] = {
             "legs": [ids[i] for a, b in spans for i in range(a, b)],
             "findings": [f"{fid}: {summary}" for fid, summary, _ in rot],
@@ -216,14 +224,28 @@ class _Checker:
         if count:
             ev["times"] = [f"first {_day(int(t[spans[0][0]]))}", f"last {_day(int(t[spans[-1][1] - 1]))}"]
         best_finding = max((c for _, _, c in rot), default=0)
-        gaps = f" ({len(gap_iv)} with a landing not evidenced)" if gap_iv else ""
+        route = " → ".join(claim.places)
+        skipped = sorted({p for _, _, p in gap_iv if p})
+        gaps = ""
+        if gap_iv:
+            gaps = f" ({len(exact_iv)} with every landing seen, {len(gap_iv)} without the landing at {', '.join(skipped)}"
+            low = self.coverage(skipped, int(t[spans[0][0]]), int(t[spans[-1][1] - 1]) + _US_DAY, low=True)
+            ev["coverage"] = [f"{p}: {c[0]} low-altitude positions on {c[2]} day(s)" for p, c in
+                              ((p, self.coverage([p], int(t[spans[0][0]]), None, low=True)) for p in skipped)]
+            if low[0] == 0:
+                gaps += f": not observable, no receiver saw any aircraft low near {', '.join(skipped)})"
+            else:
+                gaps += ", although low-altitude coverage there existed)"
+                if not exact_iv:
+                    return Verdict(claim.claim_id, "ambiguous",
+                                   f"{count} sequence(s) of legs match {route} only without a landing at "
+                                   f"{', '.join(skipped)}, where receivers saw aircraft low on some days", ev)
         if count >= claim.min_count or (exact_iv and best_finding >= claim.min_count):
             return Verdict(claim.claim_id, "supported",
-                           f"{max(count, best_finding)} complete {' → '.join(claim.places)} sequence(s) of legs"
-                           f"{gaps}", ev)
+                           f"{max(count, best_finding)} sequence(s) of legs match {route}{gaps}", ev)
         if count:
             return Verdict(claim.claim_id, "ambiguous",
-                           f"only {count} complete sequence(s){gaps}; the article says at least {claim.min_count}",
+                           f"only {count} sequence(s) of legs match{gaps}; the article says at least {claim.min_count}",
                            ev)
         seen = {(a, b) for a, b in zip(o.tolist(), d.tolist(), strict=True)}
         hit = [f"{a}→{b}" for a, b in hops if (a, b) in seen]
@@ -449,34 +471,41 @@ def _starts(o: np.ndarray[Any, np.dtype[Any]], d: np.ndarray[Any, np.dtype[Any]]
 
 
 def _sequences(o: np.ndarray[Any, np.dtype[Any]], d: np.ndarray[Any, np.dtype[Any]],
-               places: list[str]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Non-overlapping runs of consecutive legs flying ``places`` in order, as (first, end) indices.
+               places: list[str]) -> tuple[list[tuple[int, int, str | None]], list[tuple[int, int, str | None]]]:
+    """Non-overlapping runs of consecutive legs flying ``places`` in order, as (first, end, unseen place).
 
-    Exact runs first; then runs with one landing not evidenced: either the legs around it have a
-    null end (A→?, ?→C for A→B→C) or the stop was not seen at all (one leg A→C for A→B→C).
+    Exact runs first (unseen place None); then runs with one landing not evidenced: either the
+    legs around it have a null end (A→?, ?→C for A→B→C) or the stop was not seen at all (one
+    leg A→C for A→B→C); the third item names that airport.
     """
     h = len(places) - 1
     exact, fits = _starts(o, d, places)
     taken: list[tuple[int, int]] = []
 
-    def take(starts: Any, width: int, into: list[tuple[int, int]]) -> None:
+    def take(starts: Any, width: int, skipped: Callable[[int], str | None],
+             into: list[tuple[int, int, str | None]]) -> None:
         for s in np.asarray(starts).tolist():
             iv = (int(s), int(s) + width)
             if all(iv[1] <= a or iv[0] >= b for a, b in taken):
                 taken.append(iv)
-                into.append(iv)
+                into.append((iv[0], iv[1], skipped(iv[0])))
 
-    exact_iv: list[tuple[int, int]] = []
-    gap_iv: list[tuple[int, int]] = []
-    take(np.flatnonzero(exact == h), h, exact_iv)
+    def null_end(s: int) -> str | None:
+        for k in range(h - 1):
+            if d[s + k] == "" or o[s + k + 1] == "":
+                return places[k + 1]
+        return None
+
+    exact_iv: list[tuple[int, int, str | None]] = []
+    gap_iv: list[tuple[int, int, str | None]] = []
+    take(np.flatnonzero(exact == h), h, lambda s: None, exact_iv)
     if h >= 2:
-        take(np.flatnonzero(fits & (exact >= max(1, h - 2)) & (exact < h)), h, gap_iv)
+        take(np.flatnonzero(fits & (exact >= max(1, h - 2)) & (exact < h)), h, null_end, gap_iv)
     if h >= 3:
         for j in range(1, h):
-            variant = places[:j] + places[j + 1:]
-            ex, _ = _starts(o, d, variant)
-            take(np.flatnonzero(ex == h - 1), h - 1, gap_iv)
-    return sorted(exact_iv), sorted(gap_iv)
+            ex, _ = _starts(o, d, places[:j] + places[j + 1:])
+            take(np.flatnonzero(ex == h - 1), h - 1, lambda s, j=j: places[j], gap_iv)  # type: ignore[misc]
+    return sorted(exact_iv), sorted(gap_iv, key=lambda iv: iv[0])
 
 
 def verify_claims(claims: Sequence[Claim], evidence: Evidence) -> list[Verdict]:
