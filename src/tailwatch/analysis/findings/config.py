@@ -45,6 +45,10 @@ class RotationConfig:
     max_len: int = 5
     #: Report fleet-level rotations (same operator, several aircraft).
     fleet: bool = True
+    #: A leg lasting longer than its direct distance at ``hidden_stop_kt`` plus
+    #: ``hidden_stop_slack_h`` may hide an unseen stop: it can stand for two legs of a cycle.
+    hidden_stop_kt: float = 150.0
+    hidden_stop_slack_h: float = 1.0
 
 
 @dataclass

@@ -87,7 +87,7 @@ def foreign_operation(legs: pa.Table, stops: pa.Table, aircraft: pa.Table, airpo
     ev_tables.append(pa.table({
         "icao24": st.column("icao24"), "country": sc, "t0": t0, "t1": t1,
         "leg_id": pa.nulls(st.num_rows, pa.string()), "domestic": pa.nulls(st.num_rows, pa.bool_()),
-        "dwell_s": pa.array(col_f64(st, "dwell_s")), "airport": st.column("airport"),
+        "dwell_s": st.column("dwell_s").cast(pa.float64()), "airport": st.column("airport"),
     }).filter(s_foreign))
     ev = pa.concat_tables([t.cast(ev_tables[0].schema) for t in ev_tables])
     ev = ev.filter(pc.and_(pc.is_valid(ev.column("t0")), pc.not_equal(ev.column("t0"), nul)))

@@ -182,6 +182,79 @@ def _cells(lat: Arr, lon: Arr, cell_deg: float) -> Arr:
     return np.asarray(i * n + j, dtype=np.int64)
 
 
+def silence_candidates(positions: pa.Table, config: GapConfig | None = None) -> pa.Table:
+    """In-flight silences worth judging: airborne on both sides, long, far, at a flyable mean speed.
+
+    Columns: icao24, t0, t1 (µs), lat0, lon0, alt0, lat1, lon1, alt1, dist_km, gap_s, speed_kt.
+    Small, so :func:`judge_silences` can run once the whole store's coverage is known.
+    """
+    cfg = config or GapConfig()
+    pos = sort_positions(positions)
+    lat, lon = col_f64(pos, "lat"), col_f64(pos, "lon")
+    has = np.flatnonzero(~np.isnan(lat) & ~np.isnan(lon))
+    ic = pos.column("icao24").to_numpy().astype(np.int64)[has]
+    t = pos.column("time").cast(pa.int64()).to_numpy().astype(np.int64)[has]
+    la, lo = lat[has], lon[has]
+    alt = col_f64(pos, "alt_baro")[has]
+    ground = pos.column("on_ground").fill_null(False).to_numpy(zero_copy_only=False).astype(bool)[has]
+    if len(has) < 2:
+        hit = np.zeros(0, dtype=np.int64)
+        gap_s = dist = speed = np.zeros(0)
+    else:
+        gap_s = (t[1:] - t[:-1]) / US
+        dist = haversine_km(la[:-1], lo[:-1], la[1:], lo[1:])
+        speed = dist / np.maximum(gap_s, 1.0) * 3600.0 / KT_KMH
+        air = ~ground & (alt > 1000.0)
+        hit = np.flatnonzero((ic[1:] == ic[:-1]) & air[:-1] & air[1:] & (gap_s >= cfg.min_gap_min * 60)
+                             & (dist >= cfg.min_distance_km) & (speed >= cfg.min_speed_kt)
+                             & (speed <= cfg.max_speed_kt))
+    return pa.table({
+        "icao24": pa.array(ic[hit], pa.int64()), "t0": pa.array(t[hit], pa.int64()),
+        "t1": pa.array(t[hit + 1], pa.int64()), "lat0": la[hit], "lon0": lo[hit], "alt0": alt[hit],
+        "lat1": la[hit + 1], "lon1": lo[hit + 1], "alt1": alt[hit + 1], "dist_km": dist[hit],
+        "gap_s": gap_s[hit], "speed_kt": speed[hit],
+    })
+
+
+def judge_silences(cands: pa.Table, coverage: pa.Table, airports: pa.Table | Airports,
+                   config: GapConfig | None = None) -> pa.Table:
+    """``transponder_gap`` findings for the :func:`silence_candidates` that crossed covered airspace."""
+    cfg = config or GapConfig()
+    ap = airports if isinstance(airports, Airports) else Airports.from_table(airports)
+    out = FindingRows("transponder_gap")
+    if cands.num_rows == 0:
+        return out.table()
+    c = {name: cands.column(name).to_numpy() for name in cands.column_names}
+    covered_km = _covered_km(c["lat0"], c["lon0"], c["lat1"], c["lon1"], np.minimum(c["alt0"], c["alt1"]),
+                             c["dist_km"], coverage, cfg)
+    keep = np.flatnonzero(covered_km >= cfg.min_covered_km)
+    if len(keep) == 0:
+        return out.table()
+    na, _ = ap.nearest(c["lat0"][keep], c["lon0"][keep], cfg.near_km)
+    nb, _ = ap.nearest(c["lat1"][keep], c["lon1"][keep], cfg.near_km)
+    th = config_dict(cfg)
+    for j, i in enumerate(keep.tolist()):
+        icao = int(c["icao24"][i])
+        la0, lo0, la1, lo1 = (float(c[k][i]) for k in ("lat0", "lon0", "lat1", "lon1"))
+        a = str(ap.icao[na[j]]) if na[j] >= 0 else fmt_place(None, la0, lo0)
+        b = str(ap.icao[nb[j]]) if nb[j] >= 0 else fmt_place(None, la1, lo1)
+        t0, t1 = int(c["t0"][i]), int(c["t1"][i])
+        dist, gap, speed = float(c["dist_km"][i]), float(c["gap_s"][i]), float(c["speed_kt"][i])
+        summary = (f"{hex_of(icao)} went silent in flight at {iso(t0)} near {a} ({c['alt0'][i]:.0f} ft) and "
+                   f"reappeared at {iso(t1)} near {b}, {dist:.0f} km on after {gap / 60:.0f} min "
+                   f"({speed:.0f} kt), crossing {covered_km[i]:.0f} km of airspace where receivers hear "
+                   f"aircraft at that height: transponder likely off.")
+        ev = {"type": "in_flight", "from": a, "to": b, "point_time_range": [iso(t0), iso(t1)],
+              "last_point": [round(la0, 5), round(lo0, 5), float(c["alt0"][i])],
+              "next_point": [round(la1, 5), round(lo1, 5), float(c["alt1"][i])],
+              "distance_km": round(dist, 1), "gap_min": round(gap / 60, 1), "mean_speed_kt": round(speed),
+              "covered_km": round(float(covered_km[i])), "thresholds": th}
+        places = [x for x in (a, b) if len(x) == 4]
+        out.add(subject=hex_of(icao), icao24=icao, t_start=t0, t_end=t1, places=places,
+                confidence=min(0.85, 0.4 + float(covered_km[i]) / 500.0), summary=summary, evidence=ev)
+    return out.table()
+
+
 def dark_periods(positions: pa.Table, airports: pa.Table | Airports, config: GapConfig | None = None,
                  coverage: pa.Table | None = None) -> pa.Table:
     """In-flight ``transponder_gap`` findings from ``POSITIONS``: silent where receivers normally hear.
@@ -195,56 +268,8 @@ def dark_periods(positions: pa.Table, airports: pa.Table | Airports, config: Gap
     goes silent — crosses no covered cell and is not reported.
     """
     cfg = config or GapConfig()
-    ap = airports if isinstance(airports, Airports) else Airports.from_table(airports)
-    out = FindingRows("transponder_gap")
-    pos = sort_positions(positions)
-    lat, lon = col_f64(pos, "lat"), col_f64(pos, "lon")
-    has = np.flatnonzero(~np.isnan(lat) & ~np.isnan(lon))
-    if len(has) < 2:
-        return out.table()
-    ic = pos.column("icao24").to_numpy().astype(np.int64)[has]
-    t = pos.column("time").cast(pa.int64()).to_numpy().astype(np.int64)[has]
-    la, lo = lat[has], lon[has]
-    alt = col_f64(pos, "alt_baro")[has]
-    ground = pos.column("on_ground").fill_null(False).to_numpy(zero_copy_only=False).astype(bool)[has]
-    gap_s = (t[1:] - t[:-1]) / US
-    dist = haversine_km(la[:-1], lo[:-1], la[1:], lo[1:])
-    speed = dist / np.maximum(gap_s, 1.0) * 3600.0 / KT_KMH
-    air = ~ground & (alt > 1000.0)
-    hit = np.flatnonzero((ic[1:] == ic[:-1]) & air[:-1] & air[1:] & (gap_s >= cfg.min_gap_min * 60)
-                         & (dist >= cfg.min_distance_km) & (speed >= cfg.min_speed_kt)
-                         & (speed <= cfg.max_speed_kt))
-    if len(hit) == 0:
-        return out.table()
-    cov = coverage if coverage is not None else coverage_cells(pos, cfg.cell_deg)
-    covered_km = _covered_km(la[hit], lo[hit], la[hit + 1], lo[hit + 1],
-                             np.minimum(alt[hit], alt[hit + 1]), dist[hit], cov, cfg)
-    keep = covered_km >= cfg.min_covered_km
-    hit, covered_km = hit[keep], covered_km[keep]
-    if len(hit) == 0:
-        return out.table()
-    na, _ = ap.nearest(la[hit], lo[hit], cfg.near_km)
-    nb, _ = ap.nearest(la[hit + 1], lo[hit + 1], cfg.near_km)
-    th = config_dict(cfg)
-    for j, i in enumerate(hit.tolist()):
-        icao = int(ic[i])
-        a = str(ap.icao[na[j]]) if na[j] >= 0 else fmt_place(None, float(la[i]), float(lo[i]))
-        b = str(ap.icao[nb[j]]) if nb[j] >= 0 else fmt_place(None, float(la[i + 1]), float(lo[i + 1]))
-        summary = (f"{hex_of(icao)} went silent in flight at {iso(int(t[i]))} near {a} ({alt[i]:.0f} ft) and "
-                   f"reappeared at {iso(int(t[i + 1]))} near {b}, {dist[i]:.0f} km on after "
-                   f"{gap_s[i] / 60:.0f} min ({speed[i]:.0f} kt), crossing {covered_km[j]:.0f} km of airspace "
-                   f"where receivers hear aircraft at that height: transponder likely off.")
-        ev = {"type": "in_flight", "from": a, "to": b,
-              "point_time_range": [iso(int(t[i])), iso(int(t[i + 1]))],
-              "last_point": [round(float(la[i]), 5), round(float(lo[i]), 5), float(alt[i])],
-              "next_point": [round(float(la[i + 1]), 5), round(float(lo[i + 1]), 5), float(alt[i + 1])],
-              "distance_km": round(float(dist[i]), 1), "gap_min": round(float(gap_s[i]) / 60, 1),
-              "mean_speed_kt": round(float(speed[i])), "covered_km": round(float(covered_km[j])),
-              "thresholds": th}
-        places = [x for x in (a, b) if len(x) == 4]
-        out.add(subject=hex_of(icao), icao24=icao, t_start=int(t[i]), t_end=int(t[i + 1]), places=places,
-                confidence=min(0.85, 0.4 + covered_km[j] / 500.0), summary=summary, evidence=ev)
-    return out.table()
+    cov = coverage if coverage is not None else coverage_cells(positions, cfg.cell_deg)
+    return judge_silences(silence_candidates(positions, cfg), cov, airports, cfg)
 
 
 def _covered_km(lat0: Arr, lon0: Arr, lat1: Arr, lon1: Arr, alt: Arr, dist: Arr, cov: pa.Table,

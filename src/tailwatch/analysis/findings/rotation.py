@@ -23,17 +23,29 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from tailwatch.analysis.findings.common import US, FindingRows, col_str, col_time_us, config_dict, iso
+from tailwatch.analysis.findings.common import (
+    KT_KMH,
+    US,
+    Airports,
+    FindingRows,
+    col_str,
+    col_time_us,
+    config_dict,
+    haversine_km,
+    iso,
+)
 from tailwatch.analysis.findings.config import RotationConfig
 from tailwatch.schema import hex_of
 
-OBSERVED, ORIGIN_UNKNOWN, GAP, FIRST = 0, 1, 2, 3
-_STATUS = {OBSERVED: "observed", ORIGIN_UNKNOWN: "origin unknown", GAP: "leg not observed", FIRST: "start"}
+OBSERVED, ORIGIN_UNKNOWN, GAP, FIRST, LONG = 0, 1, 2, 3, 4
+_STATUS = {OBSERVED: "observed", ORIGIN_UNKNOWN: "origin unknown", GAP: "leg not observed", FIRST: "start",
+           LONG: "long enough to hide a stop"}
+_MAY_HIDE = (GAP, ORIGIN_UNKNOWN, LONG)
 
 Arr = np.ndarray[Any, Any]
 
 
-def visits(legs: pa.Table) -> dict[str, Arr]:
+def visits(legs: pa.Table, airports: Airports | None = None, cfg: RotationConfig | None = None) -> dict[str, Arr]:
     """The visit sequence of every aircraft, as parallel arrays (vectorised).
 
     Keys: ``icao24``, ``code`` (airport code index into ``names``), ``status`` (of the
@@ -67,6 +79,16 @@ def visits(legs: pa.Table) -> dict[str, Arr]:
     first = np.r_[True, tic[1:] != tic[:-1]]
     origin_known = o_code[leg] >= 0
     status = np.where(is_dest, np.where(origin_known, OBSERVED, ORIGIN_UNKNOWN), GAP)
+    if airports is not None and len(leg):
+        cfg = cfg or RotationConfig()
+        idx = {c: i for i, c in enumerate(airports.icao.tolist())}
+        ai = np.array([idx.get(str(c), -1) for c in names], dtype=np.int64)
+        oa, da = ai[np.maximum(o_code, 0)][leg], ai[np.maximum(d_code, 0)][leg]
+        ok = (oa >= 0) & (da >= 0) & origin_known & is_dest
+        direct = haversine_km(airports.lat[oa], airports.lon[oa], airports.lat[da], airports.lon[da])
+        budget_h = direct / (cfg.hidden_stop_kt * KT_KMH) + cfg.hidden_stop_slack_h
+        long_leg = ok & ((t1[leg] - t0[leg]) / US / 3600.0 > budget_h)
+        status = np.where(long_leg, LONG, status)
     status[first] = FIRST
     return {"icao24": tic, "code": tok, "status": status, "time": ttime, "leg": leg, "names": names,
             "leg_start": t0[leg],
@@ -93,11 +115,13 @@ def _windows(v: dict[str, Arr], length: int) -> tuple[Arr, Arr]:
     return starts, canon
 
 
-def rotation(legs: pa.Table, aircraft: pa.Table | None = None, config: RotationConfig | None = None) -> pa.Table:
+def rotation(legs: pa.Table, aircraft: pa.Table | None = None, config: RotationConfig | None = None,
+             airports: pa.Table | Airports | None = None) -> pa.Table:
     """``rotation`` findings (``FINDINGS``) from ``LEGS``.
 
     ``aircraft`` (optional: icao24, operator, registration) enables fleet-level rotations
-    and names aircraft in summaries.
+    and names aircraft in summaries; ``airports`` enables spotting legs long enough to hide
+    an unseen stop (GAGO→DRRN in four hours stands for GAGO→GATS→DRRN).
 
     >>> from tailwatch.schema import LEGS
     >>> rotation(LEGS.empty_table()).num_rows
@@ -107,7 +131,8 @@ def rotation(legs: pa.Table, aircraft: pa.Table | None = None, config: RotationC
     out = FindingRows("rotation")
     if legs.num_rows == 0:
         return out.table()
-    v = visits(legs)
+    ap = airports if isinstance(airports, Airports) or airports is None else Airports.from_table(airports)
+    v = visits(legs, ap, cfg)
     names = v["names"]
     reg, operator = _aircraft_maps(aircraft)
     th = config_dict(cfg)
@@ -128,6 +153,7 @@ def rotation(legs: pa.Table, aircraft: pa.Table | None = None, config: RotationC
             short = c[:j] + c[j + 1:]
             m = min(range(len(short)), key=lambda i: short[i])
             by_short[short[m:] + short[:m]].append((c, c[j]))
+    absorbed: set[tuple[int, int]] = set()
     for length in range(2, cfg.max_len):
         starts, canon = _windows(v, length)
         for s, c in zip(starts.tolist(), map(tuple, canon.tolist()), strict=True):
@@ -137,12 +163,17 @@ def rotation(legs: pa.Table, aircraft: pa.Table | None = None, config: RotationC
                     a_, b_ = seq[k], seq[k + 1]
                     ia = full.index(a_)
                     if full[(ia + 1) % len(full)] == missing and full[(ia + 2) % len(full)] == b_ \
-                            and v["status"][s + k + 1] in (GAP, ORIGIN_UNKNOWN):
+                            and v["status"][s + k + 1] in _MAY_HIDE:
                         note = f"{names[missing]} not observed between {names[a_]} and {names[b_]}"
                         occ[(int(v["icao24"][s]), full)].append((s, length, note))
+                        absorbed.add((s, length))
                         break
     per_aircraft: dict[tuple[int, ...], list[tuple[int, int, list[tuple[int, int, str | None]]]]] = defaultdict(list)
-    for (icao, cyc), items in occ.items():
+    for (icao, cyc), all_items in occ.items():
+        # A window that stands for a longer cycle with a hidden stop no longer counts as its own.
+        items = [it for it in all_items if it[2] is not None or (it[0], it[1]) not in absorbed]
+        if not items:
+            continue
         items = _best_phase(v, items)
         per_aircraft[cyc].append((icao, len(items), items))
         _emit(out, v, icao, None, cyc, items, cfg, th, names, reg)
@@ -199,6 +230,7 @@ def _emit(out: FindingRows, v: dict[str, Arr], icao: int | None, operator: str |
     route = "–".join(str(names[c]) for c in ordered)
     gaps = [note for _, _, note in items if note]
     unknown_origin: list[str] = []
+    long_legs: list[str] = []
     legs_ev: list[list[str]] = []
     for s, ln, note in items:
         ids: list[str] = []
@@ -206,6 +238,8 @@ def _emit(out: FindingRows, v: dict[str, Arr], icao: int | None, operator: str |
             lid = str(v["leg_ids"][int(v["leg"][q])])
             if v["status"][q] == ORIGIN_UNKNOWN:
                 unknown_origin.append(lid)
+            if v["status"][q] == LONG and not note:
+                long_legs.append(f"{names[int(v['code'][q - 1])]}→{names[int(v['code'][q])]}:{lid}")
             if v["status"][q] == GAP and not note:
                 gaps.append(f"leg {names[int(v['code'][q - 1])]}→{names[int(v['code'][q])]} not observed "
                             f"(reappeared {iso(int(v['time'][q]))})")
@@ -215,12 +249,15 @@ def _emit(out: FindingRows, v: dict[str, Arr], icao: int | None, operator: str |
     who = (f"{hex_of(icao)}" + (f" ({reg[icao]})" if icao in reg else "")) if icao is not None else \
         f"the {operator} fleet"
     gap_txt = f"; {len(gaps)} with a leg not observed" if gaps else ""
+    hops = sorted({x.split(":")[0] for x in long_legs})
+    if hops:
+        gap_txt += f"; {', '.join(hops)} legs last long enough to hide an unseen stop"
     summary = (f"{who} flew the {shape} {route} {len(items)} times between {iso(int(times[0]))[:10]} and "
                f"{iso(int(ends[-1]))[:10]} (up to {best} within {cfg.window_days:g} days{gap_txt}).")
     conf = min(0.95, 0.5 + 0.1 * (best - cfg.min_count + 1) - 0.05 * len(gaps))
     ev = {"cycle": [str(names[c]) for c in ordered], "count": len(items), "max_in_window": best,
           "first": iso(int(times[0])), "last": iso(int(ends[-1])), "legs": legs_ev, "gaps": gaps,
-          "origin_unknown_legs": unknown_origin, "thresholds": th,
+          "origin_unknown_legs": unknown_origin, "hidden_stop_legs": long_legs, "thresholds": th,
           "occurrences": [[iso(int(a)), iso(int(b))] for a, b in zip(times, ends, strict=True)]}
     if icao is None:
         ev["aircraft"] = sorted({hex_of(int(v["icao24"][s])) for s, _, _ in items})

@@ -142,6 +142,9 @@ def _episodes(out: FindingRows, flags: np.ndarray[Any, Any], ic: np.ndarray[Any,
     n_jump = np.add.reduceat(((flags[f_idx] & JUMP) > 0).astype(np.int64), bounds)
     keep = ((n_ev >= cfg.min_events) & ((t1 - t0) >= cfg.min_duration_s * US)) | (n_jump >= cfg.min_jumps)
     thresholds = config_dict(cfg)
+    # A jump is between two points: its episode starts at the point it jumped from.
+    t_from = np.where((flags[f_idx] & JUMP) > 0, t[np.maximum(f_idx - 1, 0)], ft)
+    t0 = np.minimum.reduceat(t_from, bounds)
     for e in np.flatnonzero(keep):
         rows = f_idx[bounds[e]:bounds[e] + n_ev[e]]
         fl = flags[rows]
