@@ -65,7 +65,18 @@ def test_identities_match_plane_alert_db(sahel, shared_data: Path) -> None:  # t
         assert recs[hexid]["registration"] == pad[hexid]["$Registration"]
         assert recs[hexid]["typecode"] == pad[hexid]["$ICAO Type"]
         assert recs[hexid]["operator"] == pad[hexid]["$Operator"]
-        assert "SIMULATED" in recs[hexid]["source"]
+        assert recs[hexid]["aircraft_class"] == {"Mil": "military", "Gov": "government"}[pad[hexid]["#CMPG"]]
+
+
+def test_identity_records_feed_identity(sahel) -> None:  # type: ignore[no-untyped-def]
+    from tailwatch.identity import load_identity
+
+    ident = load_identity(Path("/nonexistent"), allow_missing=True, watchlist=None)
+    ident = ident.with_records(sahel.truth.identity_records(), "scenario sahel-2023 (SIMULATED)")
+    card = ident.annotate(pa.array([C130, 0x05C075], pa.int32())).to_pylist()
+    assert [c["registration"] for c in card] == ["5U-MBH", "TZ-PRM"]
+    assert [c["aircraft_class"] for c in card] == ["military", "government"]
+    assert card[0]["registration_source"] == "scenario sahel-2023 (SIMULATED)"
 
 
 def test_labelled_simulated(sahel) -> None:  # type: ignore[no-untyped-def]

@@ -26,6 +26,7 @@ from tailwatch.errors import InputError
 from tailwatch.schema import icao_of
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+CLASSES = ("military", "government", "police", "civil", "unknown")
 EVENT_KINDS = ("touch_and_go", "go_around", "divert", "squawk", "transponder_off", "track_lost", "spoof")
 
 
@@ -242,6 +243,9 @@ def _aircraft(a: dict[str, Any], i: int, db: dict[str, Any], cache: dict[str, Ai
     sq = str(a.get("squawk", "2000")).zfill(4)
     if not re.fullmatch(r"[0-7]{4}", sq):
         raise _where(src, w + ".squawk", f"not four octal digits: {sq!r}")
+    cls = a.get("class")
+    if cls is not None and cls not in CLASSES:
+        raise _where(src, w + ".class", f"{cls!r} is not one of {', '.join(CLASSES)}")
     legs = _legs(a, db, cache, src, w)
     return AircraftSpec(
         icao24=icao,

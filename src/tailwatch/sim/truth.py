@@ -16,6 +16,7 @@ Table columns:
 * ``stops``: icao24, airport, arrival (null before the first leg), departure
   (null after the last leg).
 * ``events``: kind, icao24, t_start, t_end, place (ICAO code or "lat,lon"), detail.
+* ``aircraft``: identity records (see :meth:`Truth.identity_records`).
 """
 
 from __future__ import annotations
@@ -105,8 +106,11 @@ class Truth:
         path.write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n", "utf-8")
 
     def identity_records(self) -> list[dict[str, Any]]:
-        """Per-aircraft identity records (icao24 hex, registration, typecode, type, operator, country,
-        aircraft_class, tags, source) for ``Identity.with_records``."""
+        """Per-aircraft identity records for ``Identity.with_records``: icao24 (hex), registration,
+        typecode, type_desc, operator, country, aircraft_class, callsign, tags ("; "-joined).
+
+        Label them yourself as simulated, e.g. ``with_records(recs, "scenario sahel-2023 (SIMULATED)")``.
+        """
         return [dict(a) for a in self.aircraft]
 
 
@@ -139,12 +143,13 @@ def load_truth(path: str | Path) -> Truth:
                  _table(doc["events"], TRUTH_EVENTS), doc["coverage"], doc["aircraft"], meta)
 
 
-def _identity(ac: AircraftSpec, scn: Scenario) -> dict[str, Any]:
+def _identity(ac: AircraftSpec) -> dict[str, Any]:
+    """The fields ``Identity.with_records`` reads (plus country and callsign for people)."""
     return {
         "icao24": hex_of(ac.icao24), "registration": ac.registration, "typecode": ac.typecode,
-        "type": ac.type_description, "operator": ac.operator, "country": ac.country,
-        "aircraft_class": ac.aircraft_class, "callsign": ac.callsign, "tags": list(ac.tags),
-        "source": f"SIMULATED scenario {scn.name}",
+        "type_desc": ac.type_description, "operator": ac.operator, "country": ac.country,
+        "aircraft_class": ac.aircraft_class, "callsign": ac.callsign,
+        "tags": "; ".join(ac.tags) if ac.tags else None,
     }
 
 
@@ -202,7 +207,7 @@ def build_truth(scn: Scenario, flown: list[tuple[AircraftSpec, list[LegTruth]]],
     for ac in scn.aircraft:
         if ac.icao24 not in seen:
             seen.add(ac.icao24)
-            idents.append(_identity(ac, scn))
+            idents.append(_identity(ac))
     meta = {"scenario": scn.name, "description": scn.description, "simulated": True, "seed": seed,
             "source": scn.source}
     return Truth(_table(legs, TRUTH_LEGS), _table(stops, TRUTH_STOPS), _table(events, TRUTH_EVENTS),
