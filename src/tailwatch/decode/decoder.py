@@ -68,7 +68,7 @@ class Decoder:
         padded = (length == 14) & short_df & ~mat[:, 7:].any(axis=1)
         length = np.where(padded, 7, length)
         known = short_df | np.isin(df, _LONG)
-        good_len = np.where(short_df, length == 7, length == 14)
+        good_len = np.where(short_df, length == 7, np.where(known, length == 14, (length == 7) | (length == 14)))
         bad_len = ~good_len
         self._reject(rejects, bad_len, "bad length", path, offsets, mat, length)
         unknown = good_len & ~known
