@@ -9,11 +9,11 @@ import pyarrow as pa
 import rs1090
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_decode_oracle import acquisition_squitter, frames_batch, load_captures
 
 from tailwatch.decode import Decoder
 from tailwatch.errors import Rejects
 from tailwatch.schema import FRAMES, POSITIONS
+from test_decode_oracle import acquisition_squitter, frames_batch, load_captures
 
 
 def flip(msg: str, rng: random.Random, nbits: int) -> str:

@@ -6,6 +6,7 @@ closed-form definition, CRC from pyModeS), independently of ``tailwatch.decode``
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -13,11 +14,11 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyModeS.util import crc
-from test_decode_oracle import acquisition_squitter, frames_batch, load_captures, unique_times
-from test_decode_rs1090 import compare
 
 from tailwatch.decode import Decoder
 from tailwatch.errors import Rejects
+from test_decode_oracle import acquisition_squitter, frames_batch, load_captures, unique_times
+from test_decode_rs1090 import compare
 
 
 def _nl(lat: float) -> int:
@@ -40,10 +41,8 @@ def encode_cpr(lat: float, lon: float, odd: bool, surface: bool) -> tuple[int, i
 
 def position_frame(icao: int, lat: float, lon: float, odd: bool, surface: bool = False) -> str:
     yz, xz = encode_cpr(lat, lon, odd, surface)
-    if surface:  # TC 7, movement 41 (17 kt), track valid, 20 * 360/128 deg
-        me = (7 << 51) | (41 << 44) | (1 << 43) | (20 << 36)
-    else:  # TC 11, Q=1 altitude 38000 ft
-        me = (11 << 51) | (0b110000111000 << 36)
+    # surface: TC 7, movement 41 (17 kt), track valid, 20 * 360/128 deg; airborne: TC 11, 38000 ft
+    me = (7 << 51) | (41 << 44) | (1 << 43) | (20 << 36) if surface else (11 << 51) | (0b110000111000 << 36)
     me |= (int(odd) << 34) | (yz << 17) | xz
     head = f"{(17 << 3 | (4 if surface else 5)):02X}{icao:06X}{me:014X}"
     return f"{head}{crc(head + '000000'):06X}".lower()
@@ -130,7 +129,7 @@ def test_chunked_decoding_equals_one_call(shared_data: Path, cuts: list[int]) ->
     dec = Decoder(reference=(52.3086, 4.7639))
     parts_rej = Rejects()
     bounds = [0, *sorted({c for c in cuts if c < batch.num_rows}), batch.num_rows]
-    parts = [dec.decode(batch.slice(a, b - a), "f", parts_rej) for a, b in zip(bounds, bounds[1:], strict=False)]
+    parts = [dec.decode(batch.slice(a, b - a), "f", parts_rej) for a, b in itertools.pairwise(bounds)]
     chunked = pa.Table.from_batches(parts, schema=whole.schema)
     assert chunked.equals(pa.Table.from_batches([whole]))
     assert parts_rej.counts == whole_rej.counts
