@@ -2,7 +2,7 @@
 
 The store gets the hand-built scenario of ``test_claims_verify`` as derived tables, and
 background positions: one aircraft a day within 20 km of Bamako, Gao, Tessalit, Niamey
-and Agadez from 2023-08-15 to 2023-09-05, nothing near Kidal or Menaka.
+and Agadez from 2023-08-15 to 2023-09-05, nothing near Arlit or Dirkou.
 """
 
 from __future__ import annotations
@@ -109,15 +109,15 @@ def test_cli_contradicted_and_not_observable(store_dir: Path, shared_data: Path)
     _register()
     runner = CliRunner()
     got = {}
-    for name in ("contradicted_wire.txt", "kidal_no_coverage.txt"):
+    for name in ("contradicted_wire.txt", "arlit_no_coverage.txt"):
         r = runner.invoke(app, ["verify", str(ARTICLES / name), "--store", str(store_dir), "--db", str(shared_data),
                                 "--format", "json"])
         assert r.exit_code == 0, r.output
         got[name] = {c["kind"]: c["verdict"] for c in json.loads(r.stdout)["claims"]}
     assert got["contradicted_wire.txt"]["leg"] == "contradicted"
     assert got["contradicted_wire.txt"]["route"] == "contradicted"
-    assert got["kidal_no_coverage.txt"]["leg"] == "not observable"
-    assert got["kidal_no_coverage.txt"]["event"] == "not observable"
+    assert got["arlit_no_coverage.txt"]["leg"] == "not observable"
+    assert got["arlit_no_coverage.txt"]["event"] == "not observable"
 
 
 def test_cli_missing_store_is_a_clear_error(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ flies three Bamako (GABS) → Gao (GAGO) → Tessalit (GATS) → Niamey (DRRN) �
 Bamako rotations from 2023-08-20, then Bamako → Gao on 2023-09-02 where its
 track ends low on final (an ``incident`` finding at GAGO). Receivers cover the
 four airports every day from 2023-08-15 to 2023-09-05; Agadez (DRZA) is
-covered too, and Kidal (GAKL) never.
+covered too, and Arlit (DRZL) and Dirkou (DRZD) never.
 """
 
 from __future__ import annotations
@@ -191,7 +191,7 @@ def test_article_the_data_contradicts(name: str) -> None:
 
 
 def test_article_about_a_place_without_coverage_is_not_observable() -> None:
-    got = verdicts((ARTICLES / "kidal_no_coverage.txt").read_text(), evidence())
+    got = verdicts((ARTICLES / "arlit_no_coverage.txt").read_text(), evidence())
     kinds = {k: v for k, v in got}
     assert kinds["leg"] == "not observable"
     assert kinds["event"] == "not observable"
