@@ -231,6 +231,7 @@ def test_out_back_imbalance(airports: pa.Table) -> None:
     imb = [r for r in f if orjson.loads(r["evidence"]).get("type") == "out_back_imbalance"]
     dark = [r for r in f if r not in imb]
     assert len(imb) == 1 and "GABS→GAGO 3 times but GAGO→GABS only 0 times" in imb[0]["summary"]
+    assert "seen arriving at GAGO 3 times but leaving only 0: 3 departures" in imb[0]["summary"]
     assert len(dark) == 2 and all(r["places"] == ["GAGO", "GABS"] for r in dark)
     # A circuit flown 4 times is unbalanced per pair but balanced per airfield: nothing.
     assert transponder_gap(legs_table(sahel_legs(broken=False)), airports).num_rows == 0

@@ -125,9 +125,9 @@ def test_sahel_store_end_to_end(tmp_path: Path, airports: pa.Table) -> None:
     # Truth: 062F01 (Niger, military) rotates Bamako–Gao–(Tessalit)–Niamey–Bamako from 2023-08-20,
     # works Malian airfields, is based at Bamako, and its track is lost on final at Gao.
     assert {"rotation", "foreign_operation", "basing", "incident"} <= kinds
-    rot = [x for x in rows if x["kind"] == "rotation" and x["subject"] == "062F01"][0]
+    rot = next(x for x in rows if x["kind"] == "rotation" and x["subject"] == "062F01")
     assert {"GABS", "GAGO", "DRRN"} <= set(rot["places"]) and orjson.loads(rot["evidence"])["count"] >= 3
-    fo = [x for x in rows if x["kind"] == "foreign_operation" and x["subject"] == "062F01"][0]
+    fo = next(x for x in rows if x["kind"] == "foreign_operation" and x["subject"] == "062F01")
     assert orjson.loads(fo["evidence"])["country"] == "ML"
     inc = [x for x in rows if x["kind"] == "incident"]
     assert len(inc) == 1 and inc[0]["places"] == ["GAGO"]

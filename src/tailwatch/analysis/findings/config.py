@@ -61,6 +61,8 @@ class ForeignConfig:
     min_dwell_h: float = 24.0
     #: Only these identity classes (when an identity table is given). Empty = every aircraft.
     classes: list[str] = field(default_factory=lambda: ["military", "government"])
+    #: Also aircraft whose class is unknown (no database says what they are).
+    include_unknown_class: bool = True
 
 
 @dataclass

@@ -33,12 +33,17 @@ def _country_lookup(codes: pa.ChunkedArray | pa.Array, ap: Airports) -> pa.Array
     return pc.take(vals, idx)
 
 
-def eligible(aircraft: pa.Table, classes: list[str]) -> pa.Table:
-    """Rows of ``aircraft`` whose ``aircraft_class`` is one of ``classes`` (all rows if none given or no column)."""
+def eligible(aircraft: pa.Table, classes: list[str], unknown: bool = False) -> pa.Table:
+    """Rows of ``aircraft`` whose ``aircraft_class`` is one of ``classes`` (all rows if none given or no column).
+
+    ``unknown``: also keep aircraft whose class is null or ``"unknown"``.
+    """
     if not classes or "aircraft_class" not in aircraft.column_names:
         return aircraft
     cls = pc.utf8_lower(aircraft.column("aircraft_class").cast(pa.string()))
-    return aircraft.filter(pc.fill_null(pc.is_in(cls, value_set=pa.array([c.lower() for c in classes])), False))
+    wanted = [c.lower() for c in classes] + (["unknown"] if unknown else [])
+    keep = pc.is_in(cls, value_set=pa.array(wanted))
+    return aircraft.filter(pc.fill_null(keep, unknown))
 
 
 def foreign_operation(legs: pa.Table, stops: pa.Table, aircraft: pa.Table, airports: pa.Table | Airports,
@@ -51,7 +56,7 @@ def foreign_operation(legs: pa.Table, stops: pa.Table, aircraft: pa.Table, airpo
     cfg = config or ForeignConfig()
     ap = airports if isinstance(airports, Airports) else Airports.from_table(airports)
     out = FindingRows("foreign_operation")
-    ac = eligible(aircraft, cfg.classes)
+    ac = eligible(aircraft, cfg.classes, cfg.include_unknown_class)
     ac = ac.filter(pc.is_valid(ac.column("country_iso2")))
     if ac.num_rows == 0 or (legs.num_rows == 0 and stops.num_rows == 0):
         return out.table()

@@ -128,27 +128,34 @@ def _imbalance(out: FindingRows, ic: Arr, org: list[str | None], dst: list[str |
     # Flow balance per (aircraft, airfield): a circuit A→B→C→A is unbalanced per pair but
     # balanced per airfield; only an airfield the aircraft arrives at more often than it is
     # seen leaving (or the reverse) shows flights missing.
-    flow = pa.table({"icao24": np.r_[ic[ok], ic[ok]], "airport": np.r_[d[ok], o[ok]].astype(str),
-                     "n": np.r_[np.ones(ok.sum(), np.int64), -np.ones(ok.sum(), np.int64)]})
-    fb = flow.group_by(["icao24", "airport"]).aggregate([("n", "sum")])
-    balance = {(int(i), str(x)): int(v) for i, x, v in zip(fb.column("icao24").to_pylist(),
-                                                           fb.column("airport").to_pylist(),
-                                                           fb.column("n_sum").to_pylist(), strict=True) if v}
+    # Every observed arrival and departure counts, even on a leg whose other end is unknown.
+    arr_ok, dep_ok = d != "", o != ""
+    flow = pa.table({"icao24": np.r_[ic[arr_ok], ic[dep_ok]], "airport": np.r_[d[arr_ok], o[dep_ok]].astype(str),
+                     "arr": np.r_[np.ones(arr_ok.sum(), np.int64), np.zeros(dep_ok.sum(), np.int64)],
+                     "dep": np.r_[np.zeros(arr_ok.sum(), np.int64), np.ones(dep_ok.sum(), np.int64)]})
+    fb = flow.group_by(["icao24", "airport"]).aggregate([("arr", "sum"), ("dep", "sum")])
+    counts = {(int(i), str(x)): (int(a), int(b)) for i, x, a, b in zip(
+        fb.column("icao24").to_pylist(), fb.column("airport").to_pylist(), fb.column("arr_sum").to_pylist(),
+        fb.column("dep_sum").to_pylist(), strict=True)}
     for r in g.filter(pa.array(diff >= cfg.min_imbalance)).to_pylist():
         icao = int(r["icao24"])
         a, b, n_ab, n_ba = r["lo"], r["hi"], int(r["fwd_sum"]), int(r["bwd_sum"])
         if n_ab < n_ba:
             a, b, n_ab, n_ba = b, a, n_ba, n_ab
-        if balance.get((icao, b), 0) < cfg.min_imbalance:
+        n_arr, n_dep = counts.get((icao, b), (0, 0))
+        missing = min(n_ab - n_ba, n_arr - n_dep)
+        if missing < cfg.min_imbalance:
             continue
         who = hex_of(icao) + (f" ({regs[icao]})" if icao in regs else "")
         summary = (f"{who} was seen flying {a}→{b} {n_ab} times but {b}→{a} only {n_ba} times between "
-                   f"{iso(int(r['t0_min']))[:10]} and {iso(int(r['t1_max']))[:10]}: {n_ab - n_ba} return flights "
-                   f"(or other ways back) were not observed.")
+                   f"{iso(int(r['t0_min']))[:10]} and {iso(int(r['t1_max']))[:10]}, and seen arriving at {b} "
+                   f"{n_arr} times but leaving only {n_dep}: {missing} departures from {b} were not observed "
+                   f"(transponder off or no coverage there).")
         ev = {"type": "out_back_imbalance", "pair": [a, b], "count_out": n_ab, "count_back": n_ba,
-              "legs": sorted(r["leg_id_list"]), "thresholds": th}
+              "arrivals_at_b": n_arr, "departures_from_b": n_dep, "legs": sorted(r["leg_id_list"]),
+              "thresholds": th}
         out.add(subject=hex_of(icao), icao24=icao, t_start=int(r["t0_min"]), t_end=int(r["t1_max"]), places=[a, b],
-                confidence=min(0.9, 0.4 + 0.1 * (n_ab - n_ba)), summary=summary, evidence=ev)
+                confidence=min(0.9, 0.4 + 0.1 * missing), summary=summary, evidence=ev)
 
 
 def coverage_cells(positions: pa.Table, cell_deg: float = 0.25) -> pa.Table:
