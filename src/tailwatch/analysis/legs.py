@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tailwatch.analysis.airports import airport_index
+from tailwatch.analysis.geo import haversine_km, ragged_arange
 from tailwatch.analysis.legs_evidence import LegInfo, evidence_at, go_arounds
 from tailwatch.analysis.legs_tables import build_legs_table, build_stops_table
 from tailwatch.schema import LEGS, STOPS
@@ -50,6 +51,9 @@ class LegParams:
     max_gap_s: float = 600.0
     #: A silence longer than this (s) ends a leg even at cruise (both ends then unknown).
     long_gap_s: float = 3 * 3600.0
+    #: A silence also ends a leg when the straight line across it is flown slower than this
+    #: fraction of the last known ground speed (the aircraft did something unseen, e.g. landed).
+    gap_speed_ratio: float = 0.5
     #: A silence ends a leg when the aircraft was below this height above the nearest field (ft).
     low_height_ft: float = 3000.0
     #: Ground points within this distance (km) of an airport reference point are at that airport.
@@ -61,13 +65,15 @@ class LegParams:
     #: Ground contacts shorter than this (s, airborne to airborne) are touch-and-go, not a stop.
     touch_and_go_max_s: float = 120.0
     #: An airborne dip below this height above a field (ft)...
-    go_around_height_ft: float = 800.0
+    go_around_height_ft: float = 1000.0
     #: ...within this distance of it (km)...
     go_around_radius_km: float = 6.0
     #: ...preceded and followed by at least this much more altitude (ft) in the same leg is a go-around.
     go_around_climb_ft: float = 800.0
     #: Airborne runs this short (s) between two ground runs are ground-flag flicker.
     flicker_s: float = 30.0
+    #: Legs whose positions cover less than this path length (km) are dropped.
+    min_leg_km: float = 1.0
     #: Legs with fewer airborne rows than this are dropped.
     min_leg_points: int = 2
     #: A ground flag faster than this (kt) is noise.
@@ -143,10 +149,32 @@ def _despike(alt: F64, t: I64, new_ac: B, max_fpm: float, max_gap_us: int = 600 
     jump_in &= same_in
     jump_out = np.r_[jump_in[1:], False]
     last_of_ac = np.r_[~same_in[1:] | ((tv[ps[1:]] - tv[pe[:-1]]) > max_gap_us), True]
-    bad = jump_in & (jump_out | last_of_ac)
+    # ...unless it just returns to where the aircraft was before the previous plateau (which was the spike)
+    back = np.zeros(len(ps), dtype=bool)
+    if len(ps) > 2:
+        dt2 = np.maximum((tv[ps[2:]] - tv[pe[:-2]]) / 60e6, 1.0 / 60.0)
+        d2 = np.abs(a[ps[2:]] - a[pe[:-2]])
+        back[2:] = ((d2 <= 1000.0) | (d2 / dt2 <= max_fpm)) & (ac_id[ps[2:]] == ac_id[pe[:-2]]) & jump_in[1:-1]
+    bad = jump_in & (jump_out | last_of_ac) & ~back
     out = alt.copy()
     out[v[np.repeat(bad, pe - ps + 1)]] = np.nan
     return out
+
+
+def _path_km(row0: I64, row1: I64, has_pos: B, lat: F64, lon: F64) -> F64:
+    """Path length (km) over the positioned rows of each row range [row0, row1)."""
+    n = len(lat)
+    m = len(row0)
+    owner = np.full(n, -1, dtype=np.int64)
+    rows, own = ragged_arange(row0, row1 - row0)
+    owner[rows] = own
+    pidx = np.flatnonzero(has_pos)
+    if len(pidx) < 2 or m == 0:
+        return np.zeros(m)
+    same = (owner[pidx[1:]] == owner[pidx[:-1]]) & (owner[pidx[1:]] >= 0)
+    a, b = pidx[:-1][same], pidx[1:][same]
+    d = haversine_km(lat[a], lon[a], lat[b], lon[b])
+    return np.bincount(owner[b], weights=d, minlength=m).astype(np.float64)
 
 
 def _runs(key: npt.NDArray[np.int8], cut: B) -> tuple[I64, I64]:
@@ -275,7 +303,14 @@ def legs_and_stops(
     prev_is_air = same_p & ~r_ground[p]
     silence = (r_t0[k] - r_t1[p]) / US
     pa_idx = np.minimum(prev_air_pos, len(air) - 1)
-    landing_gap = (silence > params.long_gap_s) | low_last[pa_idx] | low_first
+    # a silence that a direct flight at the last known speed would have crossed in far less time
+    # hides something (a landing, a loiter): end the leg there, both ends unknown
+    ra, rb = r_last[p], r_first[k]
+    okab = (ra >= 0) & (rb >= 0)
+    ra0, rb0 = np.maximum(ra, 0), np.maximum(rb, 0)
+    direct_kt = haversine_km(lat[ra0], lon[ra0], lat[rb0], lon[rb0]) / 1.852 / np.maximum(silence / 3600.0, 1e-9)
+    too_slow = okab & (direct_kt < params.gap_speed_ratio * gs[ra0])
+    landing_gap = (silence > params.long_gap_s) | low_last[pa_idx] | low_first | too_slow
     join |= prev_is_air & ~landing_gap
     # (b) touch-and-go: air, short ground run, air — no silence in between
     pp = np.maximum(k - 2, 0)
@@ -295,7 +330,9 @@ def legs_and_stops(
 
     # airborne rows per leg (drop tiny legs)
     air_rows = np.bincount(leg_of_air, weights=(re[air] - rs[air]), minlength=n_legs)
-    keep = air_rows >= params.min_leg_points
+    dist_km = _path_km(l_row0, l_row1, has_pos, lat, lon)
+    # a "leg" that never moves is a ground flag glitch of a parked aircraft, not a flight
+    keep = (air_rows >= params.min_leg_points) & (dist_km >= params.min_leg_km)
 
     # --- evidence at both ends
     before = first_air - 1
@@ -336,12 +373,12 @@ def legs_and_stops(
 
     info = LegInfo(
         ac=ac[l_row0], t=t[l_row0], l_row0=l_row0, l_row1=l_row1, first_row=r_first[first_air], last_row=r_last[last_air],
-        t_start=r_t0[first_air], t_end=r_t1[last_air], keep=keep, origin=origin, dest=dest,
+        t_start=r_t0[first_air], t_end=r_t1[last_air], keep=keep, origin=origin, dest=dest, dist_km=dist_km,
         same_stop_next=ground_after & np.r_[ground_before[1:], False]
         & np.r_[(first_air[1:] - 1) == after[:-1], False],
     )
     legs = build_legs_table(
-        pos=pos, info=info, lat=lat, lon=lon, alt=alt, has_pos=has_pos,
+        pos=pos, info=info, lat=lat, lon=lon, alt=alt,
         tg=(tg_leg, tg_ap), ga=(ga_leg, ga_ap), airports=airports,
     )
     stops = build_stops_table(

@@ -61,6 +61,7 @@ class LegInfo:
     keep: B
     origin: EndEvidence
     dest: EndEvidence
+    dist_km: F64
     #: True when leg i's landing ground run is the same run leg i+1 took off from.
     same_stop_next: B
 

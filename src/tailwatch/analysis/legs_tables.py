@@ -9,7 +9,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tailwatch.analysis.geo import AirportIndex, haversine_km, ragged_arange
+from tailwatch.analysis.geo import AirportIndex, ragged_arange
 from tailwatch.analysis.legs_evidence import LegInfo, _join, duration_text
 from tailwatch.schema import LEGS, STOPS, TIME
 
@@ -60,7 +60,7 @@ def _tf(x: F64) -> pa.Array:
 
 
 def build_legs_table(
-    *, pos: pa.Table, info: LegInfo, lat: F64, lon: F64, alt: F64, has_pos: B,
+    *, pos: pa.Table, info: LegInfo, lat: F64, lon: F64, alt: F64,
     tg: tuple[I64, I64], ga: tuple[I64, I64], airports: pa.Table,
 ) -> pa.Table:
     """The ``LEGS`` table of the kept legs, sorted by (icao24, t_start)."""
@@ -68,7 +68,6 @@ def build_legs_table(
     k = np.flatnonzero(keep)
     row0, row1 = info.l_row0[k], info.l_row1[k]
     n = len(lat)
-    rows, owner = ragged_arange(row0, row1 - row0)
     # callsign: first non-null of the leg
     if "callsign" in pos.column_names:
         cs = pos.column("callsign").combine_chunks()
@@ -80,16 +79,8 @@ def build_legs_table(
                               pa.scalar(None, pa.string()))
     else:
         callsign = pa.nulls(len(k), pa.string())
-    # distance along the positioned rows of each leg
-    row_leg = np.full(n, -1, dtype=np.int64)
-    row_leg[rows] = owner
-    pidx = np.flatnonzero(has_pos)
-    dist = np.zeros(len(k))
-    if len(pidx) > 1:
-        same = (row_leg[pidx[1:]] == row_leg[pidx[:-1]]) & (row_leg[pidx[1:]] >= 0)
-        a, b = pidx[:-1][same], pidx[1:][same]
-        d = haversine_km(lat[a], lon[a], lat[b], lon[b])
-        dist = np.bincount(row_leg[b], weights=d, minlength=len(k)).astype(np.float64)
+    dist = info.dist_km[k]
+    rows, _ = ragged_arange(row0, row1 - row0)
     offs = np.r_[0, np.cumsum(row1 - row0)[:-1]]
     max_alt = np.fmax.reduceat(alt[rows], offs) if len(rows) else np.zeros(0)
 
@@ -107,6 +98,13 @@ def build_legs_table(
         last_ga[ga_leg] = ga_ap  # time order: later assignments win
     lg = last_ga[k]
     diverted = np.where((lg >= 0) & (dest_ap >= 0) & (lg != dest_ap), lg, -1)
+    if len(ga_leg):
+        # the abandoned approach of a diversion is reported as diverted_from, not as a go-around
+        is_last = np.r_[ga_leg[1:] != ga_leg[:-1], True]
+        div_all = np.full(len(keep), False)
+        div_all[k] = diverted >= 0
+        drop = is_last & div_all[ga_leg]
+        ga_leg, ga_ap = ga_leg[~drop], ga_ap[~drop]
 
     cols = {
         "leg_id": _ids(info.ac[k], info.t_start[k]),
