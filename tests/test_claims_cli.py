@@ -141,3 +141,12 @@ def test_coverage_sql_and_numpy_agree_on_simulated_positions(tmp_path: Path, see
     by_numpy = coverage_from_positions(st.positions(), places).sort_by([("place", "ascending"), ("day", "ascending")])
     assert by_sql.num_rows > 20
     assert by_sql.equals(by_numpy)
+
+
+def test_check_article_api(store_dir: Path, seed: str, identity: object) -> None:
+    from tailwatch.claims import check_article
+
+    got = check_article(seed, open_store(store_dir), identity)
+    assert [(c.kind, v.verdict) for c, v in got] == [
+        ("operation", "supported"), ("period", "supported"), ("aircraft", "supported"),
+        ("route", "supported"), ("event", "supported")]
