@@ -17,7 +17,6 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from tailwatch.decode import fields as F
 from tailwatch.decode.bits import address, be_uint, downlink_format, field, frame_matrix, syndrome
@@ -140,92 +139,104 @@ class Decoder:
         self, mat: npt.NDArray[np.uint8], df: I64, cf: I64, t_us: I64, icao: I64, es: B, df11: B, ap: B
     ) -> pa.RecordBatch:
         n = len(df)
-        nan = np.full(n, np.nan)
-        me = be_uint(mat, 4, 7)
-        tc = np.where(es, field(me, 56, 1, 5), 0)
-        es_fine = es & ((df == 17) | np.isin(cf, (0, 1, 2, 5, 6)))
-        tc = np.where(es_fine, tc, 0)
-        ident = es_fine & (tc >= 1) & (tc <= 4)
-        surf = es_fine & (tc >= 5) & (tc <= 8)
-        airb = es_fine & (((tc >= 9) & (tc <= 18)) | ((tc >= 20) & (tc <= 22)))
-        vel = es_fine & (tc == 19) & (field(me, 56, 6, 3) >= 1) & (field(me, 56, 6, 3) <= 4)
-        emerg = es_fine & (tc == 28) & (field(me, 56, 6, 3) == 1)
-
-        alt12 = field(me, 56, 9, 12)
-        alt_baro = np.where(airb & (tc <= 18), F.es_altitude(alt12), nan)
-        alt_geom = np.where(airb & (tc >= 20), F.gnss_height(alt12), nan)
-        head32 = be_uint(mat, 0, 4)
-        ac13 = field(head32, 32, 20, 13)
-        alt_ac = F.ac13_altitude(ac13)
-        has_ac = ap & np.isin(df, (0, 4, 16, 20))
-        alt_baro = np.where(has_ac, alt_ac, alt_baro)
-
-        gs, trk, vr = F.velocity(me)
-        gs = np.where(vel, gs, nan)
-        trk = np.where(vel, trk, nan)
-        vr = np.where(vel, vr, nan)
-        mov = field(me, 56, 6, 7)
-        s_ok = field(me, 56, 13, 1) == 1
-        gs = np.where(surf, F.movement_speed(mov), gs)
-        trk = np.where(surf, np.where(s_ok, field(me, 56, 14, 7) * (360.0 / 128.0), np.nan), trk)
-
-        # positions
-        pos = surf | airb
-        pidx = np.flatnonzero(pos)
-        lat, lon = nan.copy(), nan.copy()
+        alt_baro, alt_geom = np.full(n, np.nan), np.full(n, np.nan)
+        gs, trk, vr = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+        lat, lon = np.full(n, np.nan), np.full(n, np.nan)
+        og = np.full(n, -1, np.int8)
+        emergency = np.full(n, -1, np.int8)
         qual = np.zeros(n, np.uint16)
-        if len(pidx):
+        has_sq = np.zeros(n, bool)
+        sq_code = np.zeros(n, np.int64)
+        has_cs = np.zeros(n, bool)
+        cs_me = np.zeros(n, np.uint64)
+
+        head32 = be_uint(mat, 0, 4)
+        ca = field(head32, 32, 6, 3)
+        # CA of DF11 / DF17: 4 on the ground, 5 airborne
+        ca_rows = df11 | (es & (df == 17))
+        og[ca_rows & (ca == 4)] = 1
+        og[ca_rows & (ca == 5)] = 0
+
+        # -- extended squitters (DF17, DF18 fine formats) --------------------------------
+        es_fine = es & ((df == 17) | np.isin(cf, (0, 1, 2, 5, 6)))
+        ie = np.flatnonzero(es_fine)
+        me = be_uint(mat[ie], 4, 7)
+        tc = field(me, 56, 1, 5)
+        st3 = field(me, 56, 6, 3)
+        airb = ((tc >= 9) & (tc <= 18)) | ((tc >= 20) & (tc <= 22))
+        surf = (tc >= 5) & (tc <= 8)
+        ident = (tc >= 1) & (tc <= 4)
+        vel = (tc == 19) & (st3 >= 1) & (st3 <= 4)
+        emerg = (tc == 28) & (st3 == 1)
+
+        ia = ie[airb]
+        alt12 = field(me[airb], 56, 9, 12)
+        baro = tc[airb] <= 18
+        alt_baro[ia[baro]] = F.es_altitude(alt12[baro])
+        alt_geom[ia[~baro]] = F.gnss_height(alt12[~baro])
+        iv = ie[vel]
+        gs[iv], trk[iv], vr[iv] = F.velocity(me[vel])
+        isf = ie[surf]
+        msf = me[surf]
+        gs[isf] = F.movement_speed(field(msf, 56, 6, 7))
+        trk[isf] = np.where(field(msf, 56, 13, 1) == 1, field(msf, 56, 14, 7) * (360.0 / 128.0), np.nan)
+        iem = ie[emerg]
+        emergency[iem] = field(me[emerg], 56, 9, 3)
+        has_sq[iem] = True
+        sq_code[iem] = field(me[emerg], 56, 12, 13)
+        has_cs[ie[ident]] = True
+        cs_me[ie[ident]] = me[ident]
+        og[ie[(tc >= 9) & (tc <= 22)]] = 0
+        og[isf] = 1
+        qual[isf] |= np.uint16(Quality.SURFACE)
+        qual[ie[df[ie] == 18][cf[ie[df[ie] == 18]] != 0]] |= np.uint16(Quality.TISB)
+
+        pos = surf | airb
+        if pos.any():
+            ip = ie[pos]
+            mp = me[pos]
             res, self._cpr = decode_batch(
                 self._cpr,
-                icao[pidx],
-                t_us[pidx],
-                surf[pidx],
-                field(me[pidx], 56, 22, 1),
-                field(me[pidx], 56, 23, 17).astype(np.float64),
-                field(me[pidx], 56, 40, 17).astype(np.float64),
+                icao[ip],
+                t_us[ip],
+                surf[pos],
+                field(mp, 56, 22, 1),
+                field(mp, 56, 23, 17).astype(np.float64),
+                field(mp, 56, 40, 17).astype(np.float64),
                 self.reference,
             )
-            lat[pidx], lon[pidx] = res.lat, res.lon
-            qual[pidx[res.local]] |= np.uint16(Quality.CPR_LOCAL)
+            lat[ip], lon[ip] = res.lat, res.lon
+            qual[ip[res.local]] |= np.uint16(Quality.CPR_LOCAL)
 
-        # identity: squawk (DF5/21, TC28), callsign (TC1-4, Comm-B BDS2,0)
-        sq_ap = ap & np.isin(df, (5, 21))
-        id13 = np.where(emerg, field(me, 56, 12, 13), ac13)
-        has_sq = sq_ap | emerg
-        mb_ident = ap & np.isin(df, (20, 21)) & (field(me, 56, 1, 8) == 0x20)
-        cs_all = F.callsign(me)
-        cs_valid = F.valid_callsign(me)
-        has_cs = ident | (mb_ident & cs_valid)
+        # -- Address/Parity replies (DF0/4/5/16/20/21) -------------------------------------
+        iap = np.flatnonzero(ap)
+        dfa = df[iap]
+        ac13 = field(head32[iap], 32, 20, 13)
+        with_ac = np.isin(dfa, (0, 4, 16, 20))
+        alt_baro[iap[with_ac]] = F.ac13_altitude(ac13[with_ac])
+        with_id = np.isin(dfa, (5, 21))
+        has_sq[iap[with_id]] = True
+        sq_code[iap[with_id]] = ac13[with_id]
+        commb = np.isin(dfa, (20, 21))
+        icb = iap[commb]
+        mb = be_uint(mat[icb], 4, 7)
+        bds20 = (field(mb, 56, 1, 8) == 0x20) & F.valid_callsign(mb)
+        has_cs[icb[bds20]] = True
+        cs_me[icb[bds20]] = mb[bds20]
+        vs_rows = np.isin(dfa, (0, 16))
+        og[iap[vs_rows]] = field(head32[iap[vs_rows]], 32, 6, 1).astype(np.int8)
+        fs_rows = np.isin(dfa, (4, 5, 20, 21))
+        fs = ca[iap[fs_rows]]
+        og[iap[fs_rows]] = np.where(np.isin(fs, (0, 2)), 0, np.where(np.isin(fs, (1, 3)), 1, -1)).astype(np.int8)
+        qual[iap] |= np.uint16(Quality.ADDRESS_FROM_PARITY)
+        qual[es | df11 | ap] |= np.uint16(Quality.CRC_OK)
 
-        # on ground
-        ca = field(head32, 32, 6, 3)
-        fs = ca
-        vs = field(head32, 32, 6, 1)
-        og = np.full(n, -1, np.int8)
-        og = np.where((df11 | (es & (df == 17))) & (ca == 4), 1, og)
-        og = np.where((df11 | (es & (df == 17))) & (ca == 5), 0, og)
-        og = np.where(es_fine & ((tc >= 9) & (tc <= 22)), 0, og)
-        og = np.where(surf, 1, og)
-        og = np.where(ap & np.isin(df, (0, 16)), vs, og)
-        fs_df = ap & np.isin(df, (4, 5, 20, 21))
-        og = np.where(fs_df & np.isin(fs, (0, 2)), 0, og)
-        og = np.where(fs_df & np.isin(fs, (1, 3)), 1, og)
-        og = np.where(fs_df & ~np.isin(fs, (0, 1, 2, 3)), -1, og)
-
-        emergency = np.where(emerg, field(me, 56, 9, 3), -1)
-
-        qual |= np.where(es | df11 | ap, np.uint16(Quality.CRC_OK), np.uint16(0)).astype(np.uint16)
-        qual |= np.where(ap, np.uint16(Quality.ADDRESS_FROM_PARITY), np.uint16(0)).astype(np.uint16)
-        qual |= np.where(surf, np.uint16(Quality.SURFACE), np.uint16(0)).astype(np.uint16)
-        tisb = es_fine & (df == 18) & (cf != 0)
-        qual |= np.where(tisb, np.uint16(Quality.TISB), np.uint16(0)).astype(np.uint16)
-
-        carries = (
+        carries = (es_fine | df11 | ap) & (
             ~np.isnan(alt_baro) | ~np.isnan(alt_geom) | ~np.isnan(gs) | ~np.isnan(trk) | ~np.isnan(vr)
             | ~np.isnan(lat) | has_sq | has_cs | (og >= 0) | (emergency >= 0)
-        ) & (es_fine | df11 | ap)
+        )
         keep = np.flatnonzero(carries)
-        k = pa.array(keep)
+        m = len(keep)
 
         def f32(x: npt.NDArray[np.float64]) -> pa.Array:
             v = x[keep]
@@ -235,12 +246,16 @@ class Decoder:
             v = x[keep]
             return pa.array(v, pa.float64(), mask=np.isnan(v))
 
-        sq = F.squawk_text(id13[keep])
-        sq = pc.if_else(pa.array(has_sq[keep]), sq, pa.scalar(None, pa.string()))
-        cs = pc.if_else(pa.array(has_cs[keep]), cs_all.take(k), pa.scalar(None, pa.string()))
+        def sparse(has: B, values: pa.Array) -> pa.Array:
+            """Place ``values`` (one per True of ``has[keep]``) into a column of length m with nulls."""
+            hk = has[keep]
+            pos_ = np.cumsum(hk) - 1
+            return values.take(pa.array(pos_, pa.int64(), mask=~hk))
+
+        hk_sq = has_sq[keep]
+        hk_cs = has_cs[keep]
         ogk = og[keep]
         emk = emergency[keep]
-        m = len(keep)
         cols = [
             pa.array(t_us[keep], pa.int64()).cast(POSITIONS.field("time").type),
             pa.array(icao[keep].astype(np.int32), pa.int32()),
@@ -251,11 +266,11 @@ class Decoder:
             f32(gs),
             f32(trk),
             f32(vr),
-            cs,
-            sq,
+            sparse(has_cs, F.callsign(cs_me[keep][hk_cs])),
+            sparse(has_sq, F.squawk_text(sq_code[keep][hk_sq])),
             pa.array(ogk == 1, pa.bool_(), mask=ogk < 0),
-            pa.array(emk.astype(np.int8), pa.int8(), mask=emk < 0),
-            pa.array(np.full(m, self.source, dtype=object), pa.string()) if m else pa.array([], pa.string()),
+            pa.array(emk, pa.int8(), mask=emk < 0),
+            _repeat_string(self.source, m),
             pa.nulls(m, pa.int64()),
             pa.nulls(m, pa.string()),
             pa.array(qual[keep], pa.uint16()),
@@ -276,6 +291,14 @@ class Decoder:
         rest = count - len(where)
         if rest:
             rejects.counts[reason] = rejects.counts.get(reason, 0) + rest
+
+
+def _repeat_string(text: str, m: int) -> pa.Array:
+    """A string column holding ``text`` m times, built from buffers (no Python loop)."""
+    raw = np.frombuffer(text.encode("utf-8"), np.uint8)
+    data = pa.py_buffer(np.tile(raw, m).tobytes())
+    offsets = pa.py_buffer((np.arange(m + 1, dtype=np.int32) * len(raw)).tobytes())
+    return pa.Array.from_buffers(pa.string(), m, [None, offsets, data])
 
 
 def _empty() -> pa.RecordBatch:
