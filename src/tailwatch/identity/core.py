@@ -331,9 +331,16 @@ class Identity:
             keys = known["icao24"].to_numpy()
             us = np.arange(FIRST, LAST + 1, dtype=np.int32)
             us = us[~np.isin(us, keys, assume_unique=True)]
-            us_rows = self._unknown_rows(us)
             blocks, _ = self._blocks()
             index = IntervalIndex.build(blocks["start"].to_numpy(), blocks["finish"].to_numpy())
+            # Unknown US civil addresses differ only by their N-number: derive the other facts once
+            # per address block and broadcast them.
+            seg = np.searchsorted(index.bounds, us, side="right") - 1
+            _, first, inverse = np.unique(seg, return_index=True, return_inverse=True)
+            template = self._unknown_rows(us[first])
+            us_rows = template.take(pa.array(inverse.astype(np.int32)))
+            us_rows = us_rows.set_column(us_rows.column_names.index("registration"), "registration",
+                                         registration_of_us(pa.array(us, pa.int32())))
             starts = index.bounds[:-1]
             seg_rows = self._finish(pa.table({
                 "icao24": pa.array(starts.astype(np.int32), pa.int32()),
