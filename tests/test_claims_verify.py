@@ -203,3 +203,11 @@ def test_every_claim_kind_has_a_verdict_on_an_empty_store(seed: str) -> None:
     got = [v.verdict for v in verify_claims(claims, ev)]
     # nothing is known: identity rows missing → ambiguous; never "supported" or "contradicted"
     assert set(got) <= {"ambiguous", "not observable"}
+
+
+def test_registration_and_hex_that_do_not_belong_together_are_contradicted() -> None:
+    # plane-alert-db (the scenario's identity row): 5U-MBH is 062F01, not 062F02
+    text = "The Hercules 5U-MBH (ICAO hex 062F02) landed at Gao on August 20, 2023."
+    got = verdicts(text, evidence())
+    assert got[0] == ("aircraft", "contradicted")
+    assert verdicts(text.replace("062F02", "062F01"), evidence())[0] == ("aircraft", "supported")

@@ -184,6 +184,15 @@ class _Checker:
             return self.unknown(claim)
         ev = {"identity": [f"{hex_of(r['icao24'])} {r['registration'] or '?'} {r['typecode'] or '?'} "
                            f"{r['operator'] or ''} ({r['source'] or '?'})" for r in rows.to_pylist()]}
+        if claim.registrations and claim.icao24:
+            regs = {r.replace("-", "") for r in claim.registrations}
+            by_reg = {r["icao24"] for r in rows.to_pylist()
+                      if (r["registration"] or "").replace("-", "").upper() in regs}
+            if by_reg and not by_reg & set(claim.icao24):
+                return Verdict(claim.claim_id, "contradicted",
+                               f"the databases give {', '.join(claim.registrations)} the address "
+                               f"{', '.join(hex_of(i) for i in sorted(by_reg))}, not "
+                               f"{', '.join(hex_of(i) for i in claim.icao24)}", ev)
         n_legs = self.legs_of(icao).num_rows
         ev["legs"] = [f"{n_legs} legs of {', '.join(hex_of(i) for i in sorted(icao))} in the store"]
         if claim.type_code is None:
