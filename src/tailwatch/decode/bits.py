@@ -62,11 +62,16 @@ def frame_matrix(msgs: pa.Array | pa.ChunkedArray) -> tuple[U8, I64]:
     lengths = np.diff(offsets)
     if msgs.null_count:
         lengths = np.where(np.asarray(msgs.is_null()), 0, lengths)
-    cols = np.arange(14, dtype=np.int64)
-    idx = offsets[:-1, None] + cols[None, :]
-    inside = cols[None, :] < lengths[:, None]
+    starts = offsets[:-1]
+    if n and (lengths == 14).all():
+        mat = np.frombuffer(data, np.uint8, count=14 * n, offset=int(starts[0])).reshape(n, 14).copy()
+        return mat, lengths
     padded = np.concatenate([data, np.zeros(15, dtype=np.uint8)])
-    mat = np.where(inside, padded[np.minimum(idx, len(padded) - 1)], 0).astype(np.uint8)
+    last = len(padded) - 1
+    mat = np.zeros((n, 14), dtype=np.uint8)
+    for j in range(14):  # one column at a time keeps temporaries at 8 bytes per frame
+        col = padded[np.minimum(starts + j, last)]
+        mat[:, j] = np.where(lengths > j, col, 0)
     return mat, lengths
 
 

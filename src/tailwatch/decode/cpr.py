@@ -254,6 +254,7 @@ def decode_batch(
     ref_lat = np.full(n, np.nan if reference is None else reference[0])
     ref_lon = np.full(n, np.nan if reference is None else reference[1])
 
+    r_fix = local_checked(la, lo, od, ref_lat, ref_lon, su) if (su.any() and reference) else (ref_lat, ref_lon)
     # fixed point over "which events succeeded": each event looks at the last success before it
     succ = g_ok.copy()
     lat = np.where(g_ok, g_lat, np.nan)
@@ -272,12 +273,17 @@ def decode_batch(
         l_lat, l_lon = local_checked(la, lo, od, p_lat, p_lon, su)
         c_lat = np.where(g_ok, g_lat, np.where(try_local, l_lat, np.nan))
         c_lon = np.where(g_ok, g_lon, np.where(try_local, l_lon, np.nan))
+        a_ok = air & ~np.isnan(c_lat)
+        chk = a_ok & p_ok
         with np.errstate(divide="ignore", invalid="ignore"):
-            speed = haversine_km(c_lat, c_lon, p_lat, p_lon) / ((t - p_t) / 1e6) * 3600.0
-        a_ok = air & ~np.isnan(c_lat) & ~(p_ok & (speed > MAX_SPEED_KMH))
+            dist = haversine_km(c_lat[chk], c_lon[chk], p_lat[chk], p_lon[chk])
+            speed = dist / ((t[chk] - p_t[chk]) / 1e6) * 3600.0
+        a_ok[chk] = ~(speed > MAX_SPEED_KMH)
         # surface: against the last position (within 1 km), else the receiver reference
-        near = su & p_ok & ~np.isnan(l_lat) & (haversine_km(p_lat, p_lon, l_lat, l_lon) < SURFACE_JUMP_KM)
-        r_lat, r_lon = local_checked(la, lo, od, ref_lat, ref_lon, su)
+        near = su & p_ok & ~np.isnan(l_lat)
+        if near.any():
+            near[near] = haversine_km(p_lat[near], p_lon[near], l_lat[near], l_lon[near]) < SURFACE_JUMP_KM
+        r_lat, r_lon = r_fix
         s_lat = np.where(near, l_lat, np.where(su, r_lat, np.nan))
         s_lon = np.where(near, l_lon, np.where(su, r_lon, np.nan))
         s_ok = su & ~np.isnan(s_lat)

@@ -34,6 +34,18 @@ _LONG = (16, 17, 18, 19, 20, 21, 22, 24)
 _AP = (0, 4, 5, 16, 20, 21)
 
 
+def _table(values: tuple[int, ...], size: int = 32) -> npt.NDArray[np.bool_]:
+    out = np.zeros(size, bool)
+    out[list(values)] = True
+    return out
+
+
+_IS_SHORT, _IS_LONG, _IS_AP = _table(_SHORT), _table(_LONG), _table(_AP)
+_IS_FINE_CF = _table((0, 1, 2, 5, 6), 8)
+_IS_AC, _IS_ID = _table((0, 4, 16, 20)), _table((5, 21))
+_IS_COMMB, _IS_VS, _IS_FS = _table((20, 21)), _table((0, 16)), _table((4, 5, 20, 21))
+
+
 class Decoder:
     """Decode Mode S frames column-wise, keeping per-aircraft state across calls.
 
@@ -63,10 +75,10 @@ class Decoder:
         offsets = np.asarray(frames.column("offset").to_numpy(zero_copy_only=False), np.int64)
         mat, length = frame_matrix(frames.column("msg"))
         df = downlink_format(mat)
-        short_df = np.isin(df, _SHORT)
+        short_df = _IS_SHORT[df]
         padded = (length == 14) & short_df & ~mat[:, 7:].any(axis=1)
         length = np.where(padded, 7, length)
-        known = short_df | np.isin(df, _LONG)
+        known = short_df | _IS_LONG[df]
         good_len = np.where(short_df, length == 7, np.where(known, length == 14, (length == 7) | (length == 14)))
         bad_len = ~good_len
         self._reject(rejects, bad_len, "bad length", path, offsets, mat, length)
@@ -83,7 +95,7 @@ class Decoder:
         cf = field(be_uint(mat, 0, 1), 8, 6, 3)
         confirmer = (es & ((df == 17) | (cf == 0))) | df11
         aa = address(mat)
-        ap = ok & np.isin(df, _AP)
+        ap = ok & _IS_AP[df]
         verified = self._verify(aa, syn, t_us, confirmer, ap)
         unverified = ap & ~verified
         self._reject(rejects, unverified, "unverified address", path, offsets, mat, length)
@@ -102,7 +114,7 @@ class Decoder:
         out = np.zeros(n, bool)
         if len(idx):
             k, tt, conf = key[idx], t[idx], confirmer[idx]
-            order = np.lexsort((idx, k))
+            order = np.argsort(k, kind="stable")  # idx is increasing: stable sort keeps stream order
             ks, ts, cs = k[order], tt[order], conf[order]
             m = len(ks)
             pos = np.arange(m)
@@ -158,7 +170,7 @@ class Decoder:
         og[ca_rows & (ca == 5)] = 0
 
         # -- extended squitters (DF17, DF18 fine formats) --------------------------------
-        es_fine = es & ((df == 17) | np.isin(cf, (0, 1, 2, 5, 6)))
+        es_fine = es & ((df == 17) | _IS_FINE_CF[cf])
         ie = np.flatnonzero(es_fine)
         me = be_uint(mat[ie], 4, 7)
         tc = field(me, 56, 1, 5)
@@ -212,22 +224,23 @@ class Decoder:
         iap = np.flatnonzero(ap)
         dfa = df[iap]
         ac13 = field(head32[iap], 32, 20, 13)
-        with_ac = np.isin(dfa, (0, 4, 16, 20))
+        with_ac = _IS_AC[dfa]
         alt_baro[iap[with_ac]] = F.ac13_altitude(ac13[with_ac])
-        with_id = np.isin(dfa, (5, 21))
+        with_id = _IS_ID[dfa]
         has_sq[iap[with_id]] = True
         sq_code[iap[with_id]] = ac13[with_id]
-        commb = np.isin(dfa, (20, 21))
+        commb = _IS_COMMB[dfa]
         icb = iap[commb]
         mb = be_uint(mat[icb], 4, 7)
-        bds20 = (field(mb, 56, 1, 8) == 0x20) & F.valid_callsign(mb)
+        bds20 = field(mb, 56, 1, 8) == 0x20
+        bds20[bds20] = F.valid_callsign(mb[bds20])
         has_cs[icb[bds20]] = True
         cs_me[icb[bds20]] = mb[bds20]
-        vs_rows = np.isin(dfa, (0, 16))
+        vs_rows = _IS_VS[dfa]
         og[iap[vs_rows]] = field(head32[iap[vs_rows]], 32, 6, 1).astype(np.int8)
-        fs_rows = np.isin(dfa, (4, 5, 20, 21))
+        fs_rows = _IS_FS[dfa]
         fs = ca[iap[fs_rows]]
-        og[iap[fs_rows]] = np.where(np.isin(fs, (0, 2)), 0, np.where(np.isin(fs, (1, 3)), 1, -1)).astype(np.int8)
+        og[iap[fs_rows]] = np.array([0, 1, 0, 1, -1, -1, -1, -1], np.int8)[fs]
         qual[iap] |= np.uint16(Quality.ADDRESS_FROM_PARITY)
         qual[es | df11 | ap] |= np.uint16(Quality.CRC_OK)
 

@@ -23,6 +23,7 @@ B = npt.NDArray[np.bool_]
 
 _CHARSET = "#ABCDEFGHIJKLMNOPQRSTUVWXYZ##### ###############0123456789######"
 _CHARS = np.frombuffer(_CHARSET.encode("ascii"), dtype=np.uint8)
+_CS_SHIFTS = np.array([42 - 6 * k for k in range(8)], dtype=np.uint64)
 
 
 def _bit(x: I64, i: int) -> I64:
@@ -113,8 +114,8 @@ def gnss_height(alt12: I64) -> F64:
 
 
 def _callsign_chars(me: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint8]:
-    idx = np.stack([((me >> np.uint64(42 - 6 * k)) & np.uint64(0x3F)).astype(np.intp) for k in range(8)], axis=1)
-    return _CHARS[idx]
+    idx = (me[:, None] >> _CS_SHIFTS[None, :]) & np.uint64(0x3F)
+    return _CHARS[idx.astype(np.intp)]
 
 
 def callsign(me: npt.NDArray[np.uint64]) -> pa.Array:
