@@ -90,7 +90,7 @@ def writer_lock(root: Path, blocking: bool = True) -> Iterator[bool]:
         os.close(fd)
 
 
-def _now() -> datetime:
+def now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -103,8 +103,9 @@ def snapshot(root: Path) -> dict[str, pa.Table]:
         }
 
 
-def state(root: Path) -> tuple[set[int], dict[str, int], dict[str, dict[str, Any]]]:
-    """In one read: ids of ``running`` files, sha256 → id of ``done`` files, derived-table metadata."""
+def state(root: Path) -> tuple[set[int], dict[str, int], dict[str, dict[str, Any]], int]:
+    """In one read: ids of ``running`` files, sha256 → id of ``done`` files, derived-table metadata,
+    and the largest file id used so far."""
     with connect(root, read_only=True) as con:
         files = con.execute("SELECT file_id, sha256, status FROM files").fetchall()
         meta = con.execute("SELECT name, path, generation, rows FROM derived_meta").fetchall()
@@ -114,63 +115,40 @@ def state(root: Path) -> tuple[set[int], dict[str, int], dict[str, dict[str, Any
         if st == DONE:
             done.setdefault(str(sha), int(i))
     derived = {str(n): {"path": str(p), "generation": int(g), "rows": int(r)} for n, p, g, r in meta}
-    return running, done, derived
+    max_id = max((int(i) for i, _s, _st in files), default=0)
+    return running, done, derived, max_id
 
 
-def done_hashes(root: Path) -> dict[str, int]:
-    """sha256 → file_id of every file whose ingest finished."""
-    with connect(root, read_only=True) as con:
-        rows = con.execute("SELECT sha256, min(file_id) FROM files WHERE status = ? GROUP BY 1", [DONE]).fetchall()
-    return {str(s): int(i) for s, i in rows}
-
-
-def file_ids(root: Path, status: str | None = None) -> set[int]:
-    """Ids of catalogued files, optionally only those with ``status``."""
-    with connect(root, read_only=True) as con:
-        if status is None:
-            rows = con.execute("SELECT file_id FROM files").fetchall()
-        else:
-            rows = con.execute("SELECT file_id FROM files WHERE status = ?", [status]).fetchall()
-    return {int(r[0]) for r in rows}
-
-
-def begin_file(root: Path, path: str, sha256: str, size: int, fmt: str | None, receiver: str | None) -> int:
-    """Add a file in state ``running`` and return its new id."""
-    with connect(root) as con:
-        con.execute("BEGIN")
-        (next_id,) = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM files").fetchone() or (1,)
-        con.execute(
-            "INSERT INTO files (file_id, path, sha256, size, format, receiver, status, started)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [next_id, path, sha256, size, fmt, receiver, RUNNING, _now()],
-        )
-        con.execute("COMMIT")
-    return int(next_id)
-
-
-def finish_file(
+def record_file(
     root: Path,
     file_id: int,
     *,
-    status: str,
+    path: str,
+    sha256: str,
+    size: int,
     fmt: str | None,
+    receiver: str | None,
+    status: str,
     rows_read: int,
     rows_stored: int,
     duplicates: int,
     rejects: Rejects,
     error: str | None,
     touched: pa.Table | None,
+    started: datetime,
 ) -> None:
-    """Mark a file finished (``done`` makes its parts visible), with its counts, rejects and dirty days.
+    """Catalogue a finished file (``done`` makes its parts visible) with its counts, rejects and dirty days.
 
-    Everything happens in one transaction: a crash leaves the file ``running``.
+    Everything happens in one transaction: until it commits, the file's parts are invisible
+    to queries, and a crash leaves parts that the next writer removes (their id is not ``done``).
     """
     with connect(root) as con:
         con.execute("BEGIN")
         con.execute(
-            "UPDATE files SET status = ?, format = coalesce(?, format), rows_read = ?, rows_stored = ?,"
-            " duplicates = ?, rejects = ?, error = ?, finished = ? WHERE file_id = ?",
-            [status, fmt, rows_read, rows_stored, duplicates, rejects.total, error, _now(), file_id],
+            "INSERT INTO files (file_id, path, sha256, size, format, receiver, status, rows_read, rows_stored,"
+            " duplicates, rejects, error, started, finished) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [file_id, path, sha256, size, fmt, receiver, status, rows_read, rows_stored, duplicates,
+             rejects.total, error, started, now()],
         )
         for reason, n in rejects.counts.items():
             samples = [str(s) for s in rejects.samples if s.reason == reason]
@@ -229,5 +207,5 @@ def set_derived(root: Path, name: str, path: str, generation: int, rows: int) ->
     """Point derived table ``name`` at a new generation file (atomic switch)."""
     with connect(root) as con:
         con.execute(
-            "INSERT OR REPLACE INTO derived_meta VALUES (?, ?, ?, ?, ?)", [name, path, generation, rows, _now()]
+            "INSERT OR REPLACE INTO derived_meta VALUES (?, ?, ?, ?, ?)", [name, path, generation, rows, now()]
         )

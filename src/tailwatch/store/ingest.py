@@ -3,12 +3,13 @@
 One input file is handled as follows (see ``docs/architecture.md``, store/):
 
 1. hash the file (sha256 of its bytes); a hash already ingested is skipped;
-2. catalogue it as ``running``;
+2. give it the next file id (only the writer-lock holder allocates ids);
 3. read it with its :mod:`tailwatch.sources` reader (frames go through one
    :class:`tailwatch.decode.Decoder` per file, fed chunk by chunk);
 4. every ``flush_rows`` rows, deduplicate the buffered rows among themselves and
    against the stored rows of the same days, and write them as parts (atomic);
-5. mark it ``done`` in one catalog transaction — only then do queries see it.
+5. catalogue it ``done`` in one transaction — only then do queries see its parts. Parts
+   whose file id is not ``done`` (a killed ingest) are deleted by the next writer.
 
 Dedup key: ``(icao24, time, lat, lon)`` for rows with a position; rows without a
 position (velocity, identification, altitude-only) also compare their value
@@ -117,6 +118,21 @@ class IngestReport:
                 "problem": pa.array([first_problem(f) for f in self.files], pa.string()),
             }
         )
+
+
+@dataclass
+class Ledger:
+    """What an ingest needs to know of the catalog while it holds the writer lock."""
+
+    #: sha256 → id of every finished file (updated as files finish).
+    done: dict[str, int]
+    #: Largest file id used so far; new files take the next ones.
+    last_id: int
+
+    def next_id(self) -> int:
+        """Allocate a file id (only the writer-lock holder allocates, so no race)."""
+        self.last_id += 1
+        return self.last_id
 
 
 class _Reader(Protocol):
@@ -377,7 +393,7 @@ def ingest_file(
     root: Path,
     path: Path,
     rep: FileReport,
-    done: dict[str, int],
+    ledger: Ledger,
     *,
     fmt: str,
     receiver: str | None,
@@ -397,13 +413,13 @@ def ingest_file(
         rep.status, rep.error = "failed", f"{name}: cannot read ({e.strerror or e})"
         rep.rejects.add("unreadable file", name, "byte 0", str(e))
         return
-    if sha in done:
-        rep.status, rep.same_as = "skipped", done[sha]
+    if sha in ledger.done:
+        rep.status, rep.same_as = "skipped", ledger.done[sha]
         return
     detect, get_reader = _sources()
-    file_id = catalog.begin_file(root, name, sha, rep.size, None if fmt == "auto" else fmt, receiver)
-    rep.file_id = file_id
-    writer = FileWriter(root, file_id, set(done.values()), flush_rows, memory_limit)
+    started = catalog.now()
+    file_id = rep.file_id = ledger.next_id()
+    writer = FileWriter(root, file_id, set(ledger.done.values()), flush_rows, memory_limit)
     decoder = None
     try:
         if rep.size == 0:
@@ -441,17 +457,18 @@ def ingest_file(
             rep.rejects.add("no usable records", name, "whole file")
     status = catalog.DONE if rep.rows_read > 0 else catalog.FAILED
     rep.status = "stored" if status == catalog.DONE else "failed"
-    catalog.finish_file(
-        root, file_id, status=status, fmt=rep.format, rows_read=rep.rows_read, rows_stored=rep.rows_stored,
-        duplicates=rep.duplicates, rejects=rep.rejects, error=rep.error, touched=touched,
+    catalog.record_file(
+        root, file_id, path=name, sha256=sha, size=rep.size, fmt=rep.format, receiver=receiver, status=status,
+        rows_read=rep.rows_read, rows_stored=rep.rows_stored, duplicates=rep.duplicates, rejects=rep.rejects,
+        error=rep.error, touched=touched, started=started,
     )
     if status == catalog.DONE:
-        done[sha] = file_id
+        ledger.done[sha] = file_id
     if progress:
         progress(name, rep.size, rep.size, rep.rows_read)
 
 
-def ingest_table(root: Path, table: pa.Table, label: str, receiver: str | None, done: dict[str, int],
+def ingest_table(root: Path, table: pa.Table, label: str, receiver: str | None, ledger: Ledger,
                  flush_rows: int, memory_limit: str | None) -> FileReport:
     """Ingest an in-memory ``POSITIONS`` table as if it were a file called ``label``."""
     sink = pa.BufferOutputStream()
@@ -460,12 +477,12 @@ def ingest_table(root: Path, table: pa.Table, label: str, receiver: str | None, 
     sha = hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
     rep = FileReport(path=label, format=str(table.column("source")[0]) if table.num_rows and
                      "source" in table.column_names else None, size=table.nbytes)
-    if sha in done:
-        rep.status, rep.same_as = "skipped", done[sha]
+    if sha in ledger.done:
+        rep.status, rep.same_as = "skipped", ledger.done[sha]
         return rep
-    file_id = catalog.begin_file(root, label, sha, table.nbytes, rep.format, receiver)
-    rep.file_id = file_id
-    writer = FileWriter(root, file_id, set(done.values()), flush_rows, memory_limit)
+    started = catalog.now()
+    file_id = rep.file_id = ledger.next_id()
+    writer = FileWriter(root, file_id, set(ledger.done.values()), flush_rows, memory_limit)
     for batch in table.to_batches(max_chunksize=flush_rows):
         t = conform(batch, file_id, receiver, label, rep.rejects)
         rep.rows_read += t.num_rows
@@ -475,19 +492,17 @@ def ingest_table(root: Path, table: pa.Table, label: str, receiver: str | None, 
     rep.duplicates = rep.rows_read - rep.rows_stored
     status = catalog.DONE if rep.rows_read else catalog.FAILED
     rep.status = "stored" if rep.rows_read else "failed"
-    catalog.finish_file(root, file_id, status=status, fmt=rep.format, rows_read=rep.rows_read,
-                        rows_stored=rep.rows_stored, duplicates=rep.duplicates, rejects=rep.rejects,
-                        error=None if rep.rows_read else "no rows", touched=touched)
+    catalog.record_file(root, file_id, path=label, sha256=sha, size=rep.size, fmt=rep.format, receiver=receiver,
+                        status=status, rows_read=rep.rows_read, rows_stored=rep.rows_stored,
+                        duplicates=rep.duplicates, rejects=rep.rejects,
+                        error=None if rep.rows_read else "no rows", touched=touched, started=started)
     if rep.rows_read:
-        done[sha] = file_id
+        ledger.done[sha] = file_id
     return rep
 
 
-def ingest_paths(root: Path, paths: Sequence[str | Path], done: dict[str, int], **kw: Any) -> IngestReport:
-    """Expand ``paths`` and ingest each file (the caller holds the writer lock).
-
-    ``done`` maps the sha256 of finished files to their ids; it is updated as files finish.
-    """
+def ingest_paths(root: Path, paths: Sequence[str | Path], ledger: Ledger, **kw: Any) -> IngestReport:
+    """Expand ``paths`` and ingest each file (the caller holds the writer lock)."""
     files, missing = expand_paths(paths)
     report = IngestReport()
     for m in missing:
@@ -497,5 +512,5 @@ def ingest_paths(root: Path, paths: Sequence[str | Path], done: dict[str, int], 
     for p in files:
         rep = FileReport(path=str(p))
         report.files.append(rep)
-        ingest_file(root, p, rep, done, **kw)
+        ingest_file(root, p, rep, ledger, **kw)
     return report

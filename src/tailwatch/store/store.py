@@ -31,12 +31,14 @@ from tailwatch.errors import StoreError
 from tailwatch.paths import default_store
 from tailwatch.schema import FINDINGS, LEGS, POSITIONS, STOPS, icao_of
 from tailwatch.store import catalog
-from tailwatch.store.ingest import FileReport, IngestReport, ProgressFn, ingest_paths, ingest_table
+from tailwatch.store.ingest import FileReport, IngestReport, Ledger, ProgressFn, ingest_paths, ingest_table
 from tailwatch.store.parts import DERIVED_DIR, list_parts, remove_leftovers, write_atomic
 
 #: Schemas of the derived tables the store knows (others take the schema of their first write).
 DERIVED_SCHEMAS: dict[str, pa.Schema] = {"legs": LEGS, "stops": STOPS, "findings": FINDINGS}
 _SORT_KEYS = {"legs": "t_start", "stops": "arrival", "findings": "t_start"}
+#: Present while a writer works; if the writer is gone (lock free), the next open cleans up.
+_WRITING = ".writing"
 
 TimeLike = datetime | date | str
 IcaoLike = int | str | Sequence[int | str]
@@ -130,16 +132,16 @@ class Store:
         with catalog.writer_lock(root, blocking=False) as locked:
             if not (root / catalog.CATALOG).exists():
                 catalog.create(root)
-            if locked:
+            if locked and (root / _WRITING).exists():
                 store._recover()
         return store
 
-    def _recover(self) -> dict[str, int]:
+    def _recover(self) -> Ledger:
         """Remove parts of unfinished files and stray temporary/derived files (writer lock held).
 
-        Returns sha256 → file id of the finished files.
+        Returns the ledger of finished files for the next ingest.
         """
-        running, done, meta = catalog.state(self.root)
+        running, done, meta, last_id = catalog.state(self.root)
         remove_leftovers(self.root, set(done.values()))
         catalog.mark_interrupted(self.root, running)
         live = {Path(m["path"]).resolve() for m in meta.values()}
@@ -148,7 +150,19 @@ class Store:
             for f in base.rglob("*.parquet"):
                 if f.resolve() not in live:
                     f.unlink(missing_ok=True)
-        return done
+        (self.root / _WRITING).unlink(missing_ok=True)
+        return Ledger(done, last_id)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[Ledger]:
+        """Hold the writer lock, recover, and mark the store as being written until done."""
+        with catalog.writer_lock(self.root):
+            ledger = self._recover()
+            (self.root / _WRITING).touch()
+            try:
+                yield ledger
+            finally:
+                (self.root / _WRITING).unlink(missing_ok=True)
 
     def __repr__(self) -> str:
         return f"Store({str(self.root)!r})"
@@ -173,10 +187,9 @@ class Store:
         (lat, lon) is the receiver site for surface and local CPR decoding.
         """
         items = [paths] if isinstance(paths, str | Path) else list(paths)
-        with catalog.writer_lock(self.root):
-            done = self._recover()
+        with self._writing() as ledger:
             return ingest_paths(
-                self.root, items, done, fmt=format, receiver=receiver, reader_options=reader_options,
+                self.root, items, ledger, fmt=format, receiver=receiver, reader_options=reader_options,
                 reference=reference, progress=progress, chunk_rows=chunk_rows, flush_rows=flush_rows,
                 memory_limit=self.memory_limit,
             )
@@ -187,9 +200,8 @@ class Store:
 
         Same guarantees as :meth:`ingest`: identical content is skipped, rows are deduplicated.
         """
-        with catalog.writer_lock(self.root):
-            done = self._recover()
-            return ingest_table(self.root, table, label, receiver, done, flush_rows, self.memory_limit)
+        with self._writing() as ledger:
+            return ingest_table(self.root, table, label, receiver, ledger, flush_rows, self.memory_limit)
 
     # -- catalog ------------------------------------------------------------------------------------
     def files(self) -> pa.Table:
@@ -358,7 +370,7 @@ class Store:
         schema = DERIVED_SCHEMAS.get(name, table.schema)
         new = table.select(schema.names).cast(schema)
         ids = _icao_list(icao24)
-        with catalog.writer_lock(self.root):
+        with self._writing():
             meta = catalog.derived_meta(self.root).get(name)
             if ids is not None:
                 wanted = pa.array(ids, pa.int32())
