@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tailwatch.errors import InputError, Rejects
 from tailwatch.sources import detect, get_reader
@@ -126,3 +129,43 @@ def test_empty_and_truncated_gzip(shared_data: Path, tmp_path: Path) -> None:
             got.append(chunk.batch.num_rows)
     assert exc.value.location.startswith("byte ")
     assert 0 < sum(got) < len(full)
+
+
+def _escape(b: bytes) -> bytes:
+    return b.replace(b"\x1a", b"\x1a\x1a")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    frames=st.lists(
+        st.tuples(st.integers(0, 2**40), st.integers(0, 255), st.sampled_from([7, 14]),
+                  st.binary(min_size=14, max_size=14).map(lambda b: b.replace(b"\x00", b"\x1a"))),
+        min_size=1, max_size=40),
+    block=st.integers(3, 64),
+)
+def test_escaping_and_block_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       frames: list[tuple[int, int, int, bytes]], block: int) -> None:
+    # Frames full of 0x1a bytes, written with Beast escaping, read back through tiny blocks
+    # so that escapes and frames straddle block boundaries: the generated frames are the truth.
+    from tailwatch.sources import beast
+
+    monkeypatch.setattr(beast, "BLOCK", block)
+    stream = b""
+    ticks = 0
+    for step, sig, size, body in frames:
+        ticks += step
+        typ = b"2" if size == 7 else b"3"
+        stream += b"\x1a" + typ + _escape(ticks.to_bytes(6, "big") + bytes([sig]) + body[:size])
+    path = tmp_path / f"gen{block}.bin"
+    path.write_bytes(stream)
+    rows, rejects = read_all(path, start_time=0)
+    assert not rejects.counts
+    assert [r["msg"] for r in rows] == [body[:size] for _, _, size, body in frames]
+    assert [r["signal"] for r in rows] == [float(sig) for _, sig, _, _ in frames]
+    first = frames[0][0]
+    expect, t = [], 0
+    for step, _, _, _ in frames:
+        t += step
+        expect.append((t - first) // 12)
+    # 12 MHz ticks -> whole microseconds since the first frame.
+    assert [(r["time"] - rows[0]["time"]) // timedelta(microseconds=1) for r in rows] == expect

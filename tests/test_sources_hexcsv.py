@@ -75,3 +75,19 @@ def test_binary_given_as_csv_and_empty(shared_data: Path, tmp_path: Path) -> Non
     e.write_text("")
     with pytest.raises(InputError, match="empty file"):
         rows_of(e)
+
+
+@pytest.mark.parametrize("block", [97, 4096])
+def test_small_blocks_same_rows_and_line_numbers(shared_data: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    lines = (shared_data / "pymodes/sample_data_commb_df20.csv").read_bytes().split(b"\r\n")
+    lines[1234] = lines[1234].replace(b"A0", b"Z0", 1)  # line 1235: non-hex
+    p = tmp_path / "df20.csv"
+    p.write_bytes(b"\r\n".join(lines))
+    whole, whole_rej = rows_of(p)
+    from tailwatch.sources import _io
+
+    monkeypatch.setattr(_io, "BLOCK", block)  # lines now straddle many block boundaries
+    pieces, rej = rows_of(p)
+    assert pieces == whole and len(pieces) == 4999
+    assert [s.location for s in rej.samples] == [s.location for s in whole_rej.samples] == ["line 1235"]

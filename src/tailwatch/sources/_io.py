@@ -135,12 +135,13 @@ def read_all(path: Path) -> tuple[bytes, int]:
     return data, size
 
 
-def iter_blocks(path: Path, block: int = BLOCK) -> Iterator[tuple[bytes, int, int]]:
+def iter_blocks(path: Path, block: int | None = None) -> Iterator[tuple[bytes, int, int]]:
     """Yield ``(lines, first_line_number, compressed_pos)`` blocks cut at newlines.
 
     Line numbers are 1-based. The last block may lack a final newline. Raises
     ``InputError("empty file")`` if the file has no bytes at all.
     """
+    block = block or BLOCK
     with open_binary(path) as s:
         carry = b""
         line = 1

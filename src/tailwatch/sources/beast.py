@@ -79,6 +79,13 @@ def _unescape(a: U8) -> tuple[U8, I64, npt.NDArray[np.bool_]]:
 
 def _parse(a: U8, base: int, final: bool, path: str, rejects: Rejects, out: _Parsed) -> int:
     """Parse complete frames of ``a`` (file offset ``base``); return bytes consumed."""
+    if not final:
+        # A run of 0x1a at the end of a block is ambiguous (escape pair or frame start?)
+        # until the next block: leave it, and the frame it belongs to, for the next call.
+        k = len(a)
+        while k > 0 and a[k - 1] == ESC:
+            k -= 1
+        a = a[:k]
     u, orig, mark = _unescape(a)
     starts = np.nonzero(mark)[0]
     if len(starts) == 0:
