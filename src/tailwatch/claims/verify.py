@@ -150,8 +150,14 @@ class _Checker:
     def places_in(self, country: str) -> list[str]:
         """Covered places (those in the coverage summary) that lie in ``country``."""
         places = set(self.ev.coverage.column("place").to_pylist())
-        places |= {p for p in _col(self.ev.legs, "origin") + _col(self.ev.legs, "destination") if p}
+        for name in ("origin", "destination"):
+            places |= set(pc.unique(self.ev.legs.column(name).drop_null()).to_pylist())
         return sorted(p for p in places if self.ev.country_of(p) == country)
+
+    def in_country(self, codes: pa.ChunkedArray, country: str) -> pa.ChunkedArray:
+        """Which airport codes lie in ``country`` (one lookup per distinct airport, not per row)."""
+        inside = [c for c in pc.unique(codes.drop_null()).to_pylist() if self.ev.country_of(c) == country]
+        return pc.fill_null(pc.is_in(codes, pa.array(inside, pa.string())), False)
 
     @staticmethod
     def window(claim: Claim) -> tuple[int | None, int | None]:
@@ -217,8 +223,8 @@ class _Checker:
         if not icao:
             return self.no_coverage(claim, claim.places, "in that period") if cov[0] == 0 else self.unknown(claim)
         legs = self.legs_of(icao, t0, t1)
-        o = np.array([x or "" for x in _col(legs, "origin")], dtype=object)
-        d = np.array([x or "" for x in _col(legs, "destination")], dtype=object)
+        o = np.asarray(pc.fill_null(legs.column("origin"), "").to_numpy(zero_copy_only=False), dtype=object)
+        d = np.asarray(pc.fill_null(legs.column("destination"), "").to_numpy(zero_copy_only=False), dtype=object)
         ids = _col(legs, "leg_id")
         hops = list(zip(claim.places[:-1], claim.places[1:], strict=True))
         exact_iv, gap_iv = _sequences(o, d, list(claim.places))
@@ -371,11 +377,10 @@ class _Checker:
     def presence(self, icao: set[int], country: str, t0: int | None, t1: int | None) -> tuple[pa.Table, pa.Table]:
         """Legs and stops of ``icao`` at airports of ``country``."""
         legs = self.legs_of(icao, t0, t1)
-        in_c = [self.ev.country_of(o or "") == country or self.ev.country_of(d or "") == country
-                for o, d in zip(_col(legs, "origin"), _col(legs, "destination"), strict=True)]
+        in_c = pc.or_(self.in_country(legs.column("origin"), country),
+                      self.in_country(legs.column("destination"), country))
         stops = self.ev.stops.filter(pc.is_in(self.ev.stops.column("icao24"), pa.array(sorted(icao), pa.int32())))
-        s_in = [self.ev.country_of(a or "") == country for a in _col(stops, "airport")]
-        return legs.filter(pa.array(in_c, pa.bool_())), stops.filter(pa.array(s_in, pa.bool_()))
+        return legs.filter(in_c), stops.filter(self.in_country(stops.column("airport"), country))
 
     def check_operation(self, claim: Claim) -> Verdict:
         icao, rows = self.aircraft(claim)
