@@ -235,3 +235,24 @@ def test_out_back_imbalance(airports: pa.Table) -> None:
     assert len(dark) == 2 and all(r["places"] == ["GAGO", "GABS"] for r in dark)
     # A circuit flown 4 times is unbalanced per pair but balanced per airfield: nothing.
     assert transponder_gap(legs_table(sahel_legs(broken=False)), airports).num_rows == 0
+
+
+def test_rotation_through_a_hidden_stop(airports: pa.Table) -> None:
+    # Three full circuits, then two where Tessalit is never seen: GAGO→DRRN is one "leg" of
+    # 4 h for 400 km direct (at 150 kt + 1 h slack it should take < 2.5 h), so it can stand for
+    # GAGO→GATS→DRRN.  One finding: the 4-airfield circuit ×5, two with GATS not observed,
+    # and no separate GABS–GAGO–DRRN circuit.
+    rows = sahel_legs(days=("2023-08-21", "2023-08-24", "2023-08-27"), broken=False)
+    for d in ("2023-08-30", "2023-09-02"):
+        rows += [(MBH, "GABS", "GAGO", f"{d}T06:00:00", f"{d}T07:30:00"),
+                 (MBH, "GAGO", "DRRN", f"{d}T09:00:00", f"{d}T13:00:00"),
+                 (MBH, "DRRN", "GABS", f"{d}T15:00:00", f"{d}T16:30:00")]
+    f = rotation(legs_table(rows), airports=airports).to_pylist()
+    assert len(f) == 1
+    ev = orjson.loads(f[0]["evidence"])
+    assert ev["cycle"] == ["GABS", "GAGO", "GATS", "DRRN", "GABS"] and ev["count"] == 5
+    assert sum("GATS not observed" in g for g in ev["gaps"]) == 2
+    # Without airport coordinates the long legs cannot be judged: the two short circuits stay
+    # apart (2 < min_count, so only the 3 full circuits are reported).
+    f2 = rotation(legs_table(rows)).to_pylist()
+    assert len(f2) == 1 and orjson.loads(f2[0]["evidence"])["count"] == 3

@@ -41,7 +41,7 @@ Arr = np.ndarray[Any, Any]
 
 def _resolve(codes: list[str | None], lat: Arr, lon: Arr, ap: Airports, near_km: float) -> tuple[Arr, Arr, Arr, Arr]:
     """Airport code per row (given, else nearest within near_km, else ''), its lat/lon, and whether it was given."""
-    idx = {c: i for i, c in enumerate(ap.icao.tolist())}
+    idx = ap.index()
     given = np.array([c is not None and c in idx for c in codes], dtype=bool)
     near, _ = ap.nearest(lat, lon, near_km)
     gi = np.array([idx.get(c, -1) if c is not None else -1 for c in codes], dtype=np.int64)

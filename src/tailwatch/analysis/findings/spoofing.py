@@ -30,6 +30,7 @@ from tailwatch.analysis.findings.common import (
     bearing_deg,
     col_f64,
     config_dict,
+    fast_km,
     haversine_km,
     iso,
     sort_positions,
@@ -81,14 +82,14 @@ def spoofing(positions: pa.Table, config: SpoofingConfig | None = None) -> pa.Ta
     # 1. jumps between consecutive positions (flag the arrival point).
     same = ic[1:] == ic[:-1]
     dt_s = (t[1:] - t[:-1]) / US
-    d = haversine_km(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    d = fast_km(lat[:-1], lon[:-1], lat[1:], lon[1:])
     allowed = cfg.max_speed_kt * KT_KMH * np.maximum(dt_s, 0.0) / 3600.0 + cfg.jump_tolerance_km
     jump = same & (d > allowed)
     flags[1:][jump] |= JUMP
     # two places at once: jump out then straight back (i-1 ~ i+1, i far from both).
     if n >= 3:
         back = jump[:-1] & jump[1:] & (ic[2:] == ic[:-2])
-        d_skip = haversine_km(lat[:-2], lon[:-2], lat[2:], lon[2:])
+        d_skip = fast_km(lat[:-2], lon[:-2], lat[2:], lon[2:])
         dt_skip = (t[2:] - t[:-2]) / US
         ok_skip = d_skip <= cfg.max_speed_kt * KT_KMH * dt_skip / 3600.0 + cfg.jump_tolerance_km
         flags[1:-1][back & ok_skip] |= TWO_PLACES
@@ -102,7 +103,7 @@ def spoofing(positions: pa.Table, config: SpoofingConfig | None = None) -> pa.Ta
     span = (t[jj] - t) / US
     valid &= (ic[jj] == ic) & (span <= 2 * cfg.baseline_s) & (span > 0)
     valid &= ~ground & ~ground[jj]
-    dist = haversine_km(lat, lon, lat[jj], lon[jj])
+    dist = fast_km(lat, lon, lat[jj], lon[jj])
     implied = dist / np.where(span > 0, span, np.nan) * 3600.0 / KT_KMH
     g2 = gs[jj]
     rep_gs = np.where(np.isnan(gs), g2, np.where(np.isnan(g2), gs, (gs + g2) / 2))
@@ -112,11 +113,13 @@ def spoofing(positions: pa.Table, config: SpoofingConfig | None = None) -> pa.Ta
     clean = jump_cum[jj] == jump_cum
     speed_bad = valid & clean & ~np.isnan(rep_gs) & (np.abs(implied - rep_gs) > tol)
     flags[speed_bad] |= SPEED
-    chord = bearing_deg(lat, lon, lat[jj], lon[jj])
-    tr_a, tr_b = np.radians(trk), np.radians(trk[jj])
+    moving = valid & clean & (implied > 50.0) & ~np.isnan(trk) & ~np.isnan(trk[jj])
+    m = np.flatnonzero(moving)  # trigonometry only where it can matter
+    chord = bearing_deg(lat[m], lon[m], lat[jj[m]], lon[jj[m]])
+    tr_a, tr_b = np.radians(trk[m]), np.radians(trk[jj[m]])
     mean_trk = np.degrees(np.arctan2(np.sin(tr_a) + np.sin(tr_b), np.cos(tr_a) + np.cos(tr_b))) % 360.0
-    moving = implied > 50.0
-    track_bad = valid & clean & moving & ~np.isnan(mean_trk) & (angle_diff_deg(chord, mean_trk) > cfg.track_tol_deg)
+    track_bad = np.zeros(n, dtype=bool)
+    track_bad[m] = angle_diff_deg(chord, mean_trk) > cfg.track_tol_deg
     flags[track_bad] |= TRACK
 
     # 3. slow at altitude.
