@@ -150,3 +150,38 @@ def test_opensky_roundtrip_from_real_rows(shared_data: Path, tmp_path: Path) -> 
     pacsv.write_csv(osky.drop_columns(["lat", "lon"]).append_column("lastposupdate2", osky["time"]), nocol)
     with pytest.raises(InputError, match=r"missing required column.*lat, lon"):
         table_of("opensky", nocol)
+
+
+@pytest.mark.parametrize(("fmt", "rel"), [("fr24", "traffic_samples/fr24/3376ab31.json"),
+                                          ("readsb-trace", TRACE)])
+def test_truncated_and_flipped_json(shared_data: Path, tmp_path: Path, fmt: str, rel: str) -> None:
+    raw = (shared_data / rel).read_bytes()
+    cut = tmp_path / "cut.json"
+    cut.write_bytes(raw[: len(raw) * 2 // 3])
+    with pytest.raises(InputError, match="truncated JSON") as exc:
+        table_of(fmt, cut)
+    assert exc.value.location == f"byte {len(raw) * 2 // 3}"
+    at = raw.index(b"[", 20_000)  # flip a bracket deep inside the file into garbage
+    flipped = tmp_path / "flip.json"
+    flipped.write_bytes(raw[:at] + b"\xff" + raw[at + 1 :])
+    with pytest.raises(InputError, match="invalid JSON") as exc:
+        table_of(fmt, flipped)
+    assert exc.value.location == f"byte {at}"
+
+
+def test_fr24_without_address(shared_data: Path, tmp_path: Path) -> None:
+    raw = (shared_data / "traffic_samples/fr24/3376ab31.json").read_bytes()
+    p = tmp_path / "nomodes.json"
+    p.write_bytes(raw.replace(b'"modes"', b'"modeX"'))
+    with pytest.raises(InputError, match=r"missing aircraft\.identification\.modes"):
+        table_of("fr24", p)
+
+
+def test_json_syntax_error_offset(shared_data: Path, tmp_path: Path) -> None:
+    raw = (shared_data / TRACE).read_bytes()
+    at = raw.index(b"[", 20_000)
+    p = tmp_path / "hash.json"
+    p.write_bytes(raw[:at] + b"#" + raw[at + 1 :])
+    with pytest.raises(InputError, match="invalid JSON") as exc:
+        table_of("readsb-trace", p)
+    assert exc.value.location == f"byte {at}"

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
+import orjson
 from isal import igzip
 
 from tailwatch.errors import InputError
@@ -163,3 +164,15 @@ def iter_blocks(path: Path, block: int | None = None) -> Iterator[tuple[bytes, i
             yield carry, line, s.compressed_pos
         elif not seen:
             raise InputError(str(path), "byte 0", "empty file")
+
+
+def json_error(path: str, raw: bytes, exc: orjson.JSONDecodeError) -> InputError:
+    """An ``InputError`` naming the byte offset of a JSON syntax or encoding error."""
+    pos, msg = exc.pos, exc.msg
+    if "UTF-8" in msg:  # orjson reports encoding errors at position 0: find the byte
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            pos, msg = bad.start, f"invalid UTF-8 byte 0x{raw[bad.start]:02x}"
+    what = "truncated JSON" if pos >= len(raw.rstrip()) - 1 else "invalid JSON"
+    return InputError(path, f"byte {pos}", f"{what}: {msg}")

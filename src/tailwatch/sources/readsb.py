@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from tailwatch.errors import InputError, Rejects
 from tailwatch.schema import Quality
-from tailwatch.sources._io import read_all
+from tailwatch.sources._io import json_error, read_all
 from tailwatch.sources._tabular import tabular_positions
 from tailwatch.sources.base import Chunk, ReaderOptions
 
@@ -47,8 +47,7 @@ def load_json(path: Path) -> Any:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        what = "truncated JSON" if exc.pos >= len(raw.rstrip()) - 1 else "invalid JSON"
-        raise InputError(str(path), f"byte {exc.pos}", f"{what}: {exc.msg}") from None
+        raise json_error(str(path), raw, exc) from None
 
 
 def _source_flags(types: list[Any]) -> np.ndarray:

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tailwatch.errors import InputError, Rejects
-from tailwatch.sources._io import read_all
+from tailwatch.sources._io import json_error, read_all
 from tailwatch.sources._tabular import require, tabular_positions
 from tailwatch.sources.base import Chunk, ReaderOptions
 
@@ -54,13 +54,6 @@ def _records_arrow(raw: bytes) -> pa.Table:
         return pl.read_ndjson(io.BytesIO(nd), infer_schema_length=10_000).to_arrow()
     except (pl.exceptions.PolarsError, pa.ArrowInvalid) as exc:
         raise pa.ArrowInvalid(str(exc)) from None
-
-
-def json_error(path: str, raw: bytes, exc: orjson.JSONDecodeError) -> InputError:
-    """An ``InputError`` naming the byte offset of a JSON syntax error."""
-    pos = exc.pos
-    what = "truncated JSON" if pos >= len(raw.rstrip()) - 1 else "invalid JSON"
-    return InputError(path, f"byte {pos}", f"{what}: {exc.msg}")
 
 
 def _columns_table(obj: dict[str, object], path: str) -> pa.Table:
