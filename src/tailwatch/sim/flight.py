@@ -28,6 +28,7 @@ KT = 1.852 / 3600.0  # km/s per knot
 GLIDE = math.tan(math.radians(3.0))
 TAXI_KT = 8.0
 ROLL_S = 35.0
+ACCEL = 0.5  # kt/s, gentle airborne speed changes
 
 
 def bearing(lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike) -> F64:
@@ -118,9 +119,9 @@ def _fly(k: Knots, t: float, a: Point, b: Point, start: str, a0: float, v0: floa
         taxi_km = TAXI_KT * KT * ac.taxi_s
         k.add(t, -taxi_km, a.elev, TAXI_KT, True)
         t += ac.taxi_s
-        k.add(t, 0.0, a.elev, 0.0, True)
+        k.add(t, 0.0, a.elev, TAXI_KT, True)
         t += ROLL_S
-        s = 0.5 * vr * KT * ROLL_S
+        s = 0.5 * (TAXI_KT + vr) * KT * ROLL_S
         takeoff = t
         a0, v0 = a.elev, vr
     elif start == "touch":
@@ -137,15 +138,24 @@ def _fly(k: Knots, t: float, a: Point, b: Point, start: str, a0: float, v0: floa
     final_km = (gate - end_alt) * 0.3048 / 1000.0 / GLIDE
     v_gate = vapp * 1.25
     c = max(ac.cruise_alt_ft, a0, gate)
-    while True:
-        climb_t = max(c - a0, 0.0) / ac.climb_fpm * 60.0
-        climb_km = (v0 + vc) / 2 * KT * climb_t
-        desc_t = max(c - gate, 0.0) / ac.descent_fpm * 60.0
-        desc_km = (vc + v_gate) / 2 * KT * desc_t
-        cruise_km = dist - s - climb_km - desc_km - final_km
-        if cruise_km >= 0 or c <= max(a0, gate) + 1.0:
+    if start == "air" and b.end in ("air", "faf") and dist < 30.0:
+        c = max(a0, gate)  # circuit and base legs are flown level, not climbed
+    for slow in (False, True):
+        # second try for short segments (final, circuit): hold the current speed, no climb
+        if slow:
+            vc, c = max(v0, v_gate), max(a0, gate)
+        while True:
+            # at least the time to change speed at ACCEL kt/s, even with little height to change
+            climb_t = max(max(c - a0, 0.0) / ac.climb_fpm * 60.0, abs(vc - v0) / ACCEL)
+            climb_km = (v0 + vc) / 2 * KT * climb_t
+            desc_t = max(max(c - gate, 0.0) / ac.descent_fpm * 60.0, abs(vc - v_gate) / ACCEL)
+            desc_km = (vc + v_gate) / 2 * KT * desc_t
+            cruise_km = dist - s - climb_km - desc_km - final_km
+            if cruise_km >= 0 or c <= max(a0, gate) + 1.0:
+                break
+            c = max(c - 1000.0, max(a0, gate))
+        if cruise_km >= 0:
             break
-        c = max(c - 1000.0, max(a0, gate))
     scale = 1.0
     if cruise_km < 0:  # too short even without climbing: compress the phases to fit
         avail = max(dist - s, 0.1)
@@ -164,22 +174,26 @@ def _fly(k: Knots, t: float, a: Point, b: Point, start: str, a0: float, v0: floa
     t_end = t + final_t
     touchdown: float | None = None
     if lost_km is not None:
-        # track lost on final: cut the final approach ``lost_km`` short of the runway
-        f = max(0.0, 1.0 - lost_km / max(final_km * scale, 1e-6))
-        k.add(t + final_t * f, s + final_km * scale * f, gate + (end_alt - gate) * f,
-              v_gate + (vapp - v_gate) * f, False)
-        return t + final_t * f, gate + (end_alt - gate) * f, vapp, None, takeoff
+        # track lost on final: cut the final approach ``lost_km`` short of the runway. Speed falls
+        # linearly in time from v_gate to vapp, so solve v_gate τ + a τ²/2 = distance for τ.
+        flown = max(final_km * scale - lost_km, 0.0)
+        a_kts = (vapp - v_gate) / max(final_t, 1e-6)
+        tau = (2 * flown / KT / (v_gate + math.sqrt(max(v_gate**2 + 2 * a_kts * flown / KT, 0.0)))
+               if flown > 0 else 0.0)
+        frac = tau / max(final_t, 1e-6)
+        k.add(t + tau, s + flown, gate + (end_alt - gate) * frac, v_gate + a_kts * tau, False)
+        return t + tau, gate + (end_alt - gate) * frac, v_gate + a_kts * tau, None, takeoff
     t, s = t_end, dist
     if b.end in ("land", "touch"):
         touchdown = t
         if b.end == "land":
             k.add(t, s, b.elev, vapp, True)
             t += 25.0
-            s += (vapp + 20.0) / 2 * KT * 25.0
-            k.add(t, s, b.elev, 20.0, True)
+            s += (vapp + TAXI_KT) / 2 * KT * 25.0
+            k.add(t, s, b.elev, TAXI_KT, True)
             t += ac.taxi_s
             s += TAXI_KT * KT * ac.taxi_s
-            k.add(t, s, b.elev, 0.0, True)
+            k.add(t, s, b.elev, TAXI_KT, True)
         else:
             k.add(t, s, b.elev, vapp, True)
     else:
@@ -250,7 +264,13 @@ def fly_leg(k: Knots, t0: float, route: list[tuple[Airport, str]], ac: AircraftS
             else:
                 pts.append(circuit_point(apt, brg))
         if apt.icao in runways:
-            fix, _ = final_fix(apt, runways[apt.icao], inbound)
+            fix, land = final_fix(apt, runways[apt.icao], inbound)
+            to_fix = float(bearing(pts[-1].lat, pts[-1].lon, fix.lat, fix.lon))
+            if abs((to_fix - land + 180.0) % 360.0 - 180.0) > 80.0:
+                # arriving from the side: join via a base point 10 km abeam the fix, so no turn exceeds ~100°
+                side = 90.0 if ((to_fix - land) % 360.0) > 180.0 else -90.0
+                la, lo = destination(fix.lat, fix.lon, (land + side + 180.0) % 360.0, 10.0)
+                pts.append(Point(float(la), float(lo), apt.elevation_ft, "faf"))
             pts.append(fix)
         pts.append(Point(apt.lat, apt.lon, apt.elevation_ft, kind, apt.icao))
     t, alt, v = t0, origin.elevation_ft, 0.0
@@ -318,9 +338,14 @@ def sample(tl: Timeline, times: F64) -> State:
     same = tl.seg[i] == tl.seg[i + 1]
     span = np.where(same & (t1 > t0), t1 - t0, 1.0)
     f = np.where(same, np.clip((times - t0) / span, 0.0, 1.0), 0.0)
-    s = tl.s[i] + f * (tl.s[i + 1] - tl.s[i])
+    # speed is linear in time between knots, so distance is quadratic: the share of the
+    # interval's distance covered after a fraction f of its time is (v0 f + (v1 - v0) f²/2) / mean(v)
+    v0, v1 = tl.gs[i], tl.gs[i + 1]
+    mean = (v0 + v1) / 2
+    g = np.where(mean > 0, (v0 * f + 0.5 * (v1 - v0) * f * f) / np.where(mean > 0, mean, 1.0), f)
+    s = tl.s[i] + g * (tl.s[i + 1] - tl.s[i])
     alt = tl.alt[i] + f * (tl.alt[i + 1] - tl.alt[i])
-    gs = tl.gs[i] + f * (tl.gs[i + 1] - tl.gs[i])
+    gs = v0 + f * (v1 - v0)
     vrate = np.where(same, (tl.alt[i + 1] - tl.alt[i]) / span * 60.0, 0.0)
     seg = tl.seg[i]
     la0, lo0, brg = tl.seg_lat[seg], tl.seg_lon[seg], tl.seg_brg[seg]
