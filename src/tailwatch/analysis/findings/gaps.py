@@ -163,10 +163,13 @@ def coverage_cells(positions: pa.Table, cell_deg: float = 0.25) -> pa.Table:
 
     Merge the tables of several batches with :func:`merge_coverage`.
 
+    Cell of (12.6N, 7.9W) at 0.25°: row (12.6 + 90) / 0.25 → 410, column (−7.9 + 180) / 0.25 → 688,
+    1440 columns: 410 × 1440 + 688 = 591088.
+
     >>> t = coverage_cells(pa.table({"lat": [12.6, 12.61, None], "lon": [-7.9, -7.91, 1.0],
     ...                              "alt_baro": [3000.0, 1000.0, 500.0]}))
     >>> t.to_pylist()
-    [{'cell': 410688, 'min_alt': 1000.0}]
+    [{'cell': 591088, 'min_alt': 1000.0}]
     """
     lat, lon = col_f64(positions, "lat"), col_f64(positions, "lon")
     alt = col_f64(positions, "alt_baro")
