@@ -1,0 +1,223 @@
+"""``tailwatch legs`` and ``tailwatch stops``: where aircraft went, with the reason for each airport.
+
+Both list the store's materialised tables, building them first (with a progress bar) when
+ingests left aircraft stale.  ``--set name=value`` changes a threshold of
+:class:`tailwatch.analysis.legs.LegParams`; the selected aircraft are then recomputed on
+the fly from their positions (the stored tables are left alone).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from tailwatch.cli.output import FORMAT_OPTION, Format, emit
+from tailwatch.schema import TIME, icao_of
+
+if TYPE_CHECKING:
+    from tailwatch.identity import Identity
+
+LEG_TABLE_COLUMNS = ["icao24", "callsign", "t_start", "t_end", "origin", "destination", "diverted_from",
+                     "touch_and_go", "go_around", "origin_reason", "destination_reason"]
+STOP_TABLE_COLUMNS = ["icao24", "airport", "arrival", "departure", "dwell_s", "confidence", "reason"]
+
+
+def _time(text: str | None, end: bool = False) -> datetime | None:
+    """ISO date or date-time, UTC when no zone; a bare date as ``until`` includes that day."""
+    if text is None:
+        return None
+    try:
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"not an ISO date/time: {text!r}") from None
+    if t.tzinfo is None:
+        from datetime import UTC
+
+        t = t.replace(tzinfo=UTC)
+    if end and len(text) == 10:
+        t += timedelta(days=1)
+    return t
+
+
+def parse_sets(items: list[str]) -> dict[str, float]:
+    """``["max_gap_s=900"]`` → ``{"max_gap_s": 900.0}``, checked against :class:`LegParams`.
+
+    >>> parse_sets(["max_gap_s=900"])
+    {'max_gap_s': 900.0}
+    """
+    from tailwatch.analysis.legs import LegParams
+
+    names = {f.name for f in dataclasses.fields(LegParams)}
+    out: dict[str, float] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or key not in names:
+            raise typer.BadParameter(f"--set wants name=value with name one of {', '.join(sorted(names))}; got {item!r}")
+        try:
+            out[key] = float(value)
+        except ValueError:
+            raise typer.BadParameter(f"--set {key}: not a number: {value!r}") from None
+    return out
+
+
+def _identity(store: object, db: Path | None) -> Identity:
+    """The aircraft databases plus the aircraft declared in the store (when it has any)."""
+    from tailwatch.cli.context import store_identity
+    from tailwatch.errors import StoreError
+    from tailwatch.identity import load_identity
+
+    try:
+        return store_identity(store, db)  # type: ignore[arg-type]
+    except StoreError:  # a store without declared aircraft
+        return load_identity(db, allow_missing=True)
+
+
+def _aircraft_ids(query: str, store: object, db: Path | None, console: Console) -> list[int]:
+    """Addresses for ``--aircraft``: through the identity layer when it knows the aircraft,
+    otherwise a plain hex address (and say so)."""
+    from tailwatch.cli.context import resolve_aircraft
+
+    try:
+        return resolve_aircraft(_identity(store, db), query)
+    except typer.BadParameter:
+        try:
+            ids = [icao_of(query)]
+        except ValueError:
+            raise typer.BadParameter(
+                f"no aircraft matches {query!r}: give a hex address, or run `tailwatch db update` "
+                "so registrations and operators can be looked up") from None
+        console.print(f"[yellow]{query!r} is not in the aircraft databases; using it as a hex address[/yellow]")
+        return ids
+
+
+def _by_identity(ids_in: pa.Array, store: object, db: Path | None, operator: str | None,
+                 country: str | None) -> list[int]:
+    info = _identity(store, db).annotate(ids_in)
+    keep = pa.array([True] * len(ids_in))
+    if operator:
+        keep = pc.and_(keep, pc.fill_null(pc.match_substring(info["operator"], operator, ignore_case=True), False))
+    if country:
+        keep = pc.and_(keep, pc.fill_null(pc.equal(info["country_iso2"], country.upper()), False))
+    return [int(x) for x in pc.filter(ids_in, keep).to_pylist()]
+
+
+def _overlap(t0: pa.ChunkedArray, t1: pa.ChunkedArray, since: datetime | None, until: datetime | None) -> pa.Array:
+    keep = pc.is_valid(pc.coalesce(t0, t1))
+    if since is not None:
+        keep = pc.and_(keep, pc.fill_null(pc.greater_equal(pc.coalesce(t1, t0), pa.scalar(since, TIME)), True))
+    if until is not None:
+        keep = pc.and_(keep, pc.fill_null(pc.less(pc.coalesce(t0, t1), pa.scalar(until, TIME)), True))
+    return keep
+
+
+def _listing(kind: Literal["legs", "stops"], aircraft: str | None, operator: str | None, country: str | None,
+             airport: str | None, since: str | None, until: str | None, store: Path | None, db: Path | None,
+             sets: list[str] | None, fmt: Format, out: Path | None, full: bool) -> None:
+    from tailwatch.analysis.airports import load_airports
+    from tailwatch.analysis.build import build_legs, stale_aircraft
+    from tailwatch.analysis.legs import LegParams, legs_and_stops
+    from tailwatch.errors import TailwatchError
+    from tailwatch.store import open_store
+
+    console = Console(stderr=True)
+    t0, t1 = _time(since), _time(until, end=True)
+    overrides = parse_sets(sets or [])
+    try:
+        st = open_store(store)
+    except TailwatchError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    ids = _aircraft_ids(aircraft, st, db, console) if aircraft else None
+
+    if overrides:
+        params = LegParams(**overrides)  # type: ignore[arg-type]
+        pad = timedelta(days=1)
+        pos = st.positions(icao24=ids, since=t0 - pad if t0 else None, until=t1 + pad if t1 else None)
+        legs, stops = legs_and_stops(pos, load_airports(), params)
+        console.print(f"[dim]recomputed from {pos.num_rows:,} positions with {overrides}[/dim]")
+    else:
+        if stale_aircraft(st):
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=console) as bar:
+                task = bar.add_task("legs and stops: aircraft", total=None)
+                n = build_legs(st, progress=lambda d, t: bar.update(task, completed=d, total=t))
+            console.print(f"[dim]legs and stops rebuilt for {n} aircraft with new data[/dim]")
+        legs, stops = st.derived("legs"), st.derived("stops")
+
+    table = legs if kind == "legs" else stops
+    if ids is not None:
+        table = table.filter(pc.is_in(table["icao24"], pa.array(ids, pa.int32())))
+    if operator or country:
+        involved = pc.unique(table["icao24"].combine_chunks())
+        table = table.filter(pc.is_in(table["icao24"], pa.array(_by_identity(involved, st, db, operator, country),
+                                                                 pa.int32())))
+    if kind == "legs":
+        table = table.filter(_overlap(table["t_start"], table["t_end"], t0, t1))
+        if airport:
+            code = airport.upper()
+            hit = pc.or_(pc.fill_null(pc.equal(table["origin"], code), False),
+                         pc.fill_null(pc.equal(table["destination"], code), False))
+            hit = pc.or_(hit, pc.fill_null(pc.equal(table["diverted_from"], code), False))
+            for col in ("touch_and_go", "go_around"):
+                hit = pc.or_(hit, _list_has(table[col], code))
+            table = table.filter(hit)
+        table = table.sort_by([("icao24", "ascending"), ("t_start", "ascending")])
+        shown = table if (full or fmt is not Format.table) else table.select(LEG_TABLE_COLUMNS)
+    else:
+        table = table.filter(_overlap(table["arrival"], table["departure"], t0, t1))
+        if airport:
+            table = table.filter(pc.fill_null(pc.equal(table["airport"], airport.upper()), False))
+        shown = table if (full or fmt is not Format.table) else table.select(STOP_TABLE_COLUMNS)
+    if fmt is Format.table:  # whole seconds are enough to read
+        for name in ("t_start", "t_end", "arrival", "departure"):
+            if name in shown.column_names:
+                i = shown.column_names.index(name)
+                shown = shown.set_column(i, name, pc.floor_temporal(shown[name], unit="second"))
+    if table.num_rows == 0 and fmt is Format.table:
+        console.print(f"[yellow]no {kind} match (ingest data with `tailwatch ingest`, or widen the filters)[/yellow]")
+    emit(shown, fmt, out=out)
+
+
+def _list_has(col: pa.ChunkedArray, code: str) -> pa.Array:
+    """Rows whose list column contains ``code`` (vectorised through the flattened values)."""
+    arr = col.combine_chunks()
+    flat = pc.list_flatten(arr)
+    owner = pc.list_parent_indices(arr)
+    hits = pc.filter(owner, pc.fill_null(pc.equal(flat, code), False))
+    return pc.is_in(pa.array(range(len(arr)), pa.int64()), pc.cast(hits, pa.int64()))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``legs`` and ``stops`` to the tailwatch app."""
+
+    def make(kind: Literal["legs", "stops"], doc: str) -> None:
+        def command(
+            aircraft: Annotated[str | None, typer.Option("--aircraft", "-a", help="hex address, registration (or operator/type via the databases)")] = None,
+            operator: Annotated[str | None, typer.Option("--operator", help="operator name or part of it (needs `tailwatch db update`)")] = None,
+            country: Annotated[str | None, typer.Option("--country", help="ISO2 country of the aircraft's registry")] = None,
+            airport: Annotated[str | None, typer.Option("--airport", help="ICAO airport code (origin, destination, touch-and-go, go-around, diversion; for stops: the stop's airport)")] = None,
+            since: Annotated[str | None, typer.Option("--since", help="ISO date/time (UTC)")] = None,
+            until: Annotated[str | None, typer.Option("--until", help="ISO date/time (a bare date includes that day)")] = None,
+            store: Annotated[Path | None, typer.Option("--store", help="store folder (default $TAILWATCH_STORE or the XDG data dir)")] = None,
+            db: Annotated[Path | None, typer.Option("--db", help="aircraft database folder")] = None,
+            sets: Annotated[list[str] | None, typer.Option("--set", help="threshold override name=value, e.g. max_gap_s=900 (see docs/legs.md)")] = None,
+            full: Annotated[bool, typer.Option("--all-columns", help="show every column in the table format")] = False,
+            fmt: Format = FORMAT_OPTION,
+            out: Annotated[Path | None, typer.Option("--out", "-o", help="write to this file (parquet needs it)")] = None,
+        ) -> None:
+            _listing(kind, aircraft, operator, country, airport, since, until, store, db, sets, fmt, out, full)
+
+        command.__doc__ = doc
+        app.command(kind)(command)
+
+    make("legs", "Legs of each aircraft: take-off and landing airports only where the data shows them, with reasons.")
+    make("stops", "Stops: ground time at an airport between legs (arrival, departure, dwell), with reasons.")
