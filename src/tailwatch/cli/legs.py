@@ -70,33 +70,47 @@ def parse_sets(items: list[str]) -> dict[str, float]:
 
 
 def _identity(store: object, db: Path | None) -> Identity:
-    """The aircraft databases plus the aircraft declared in the store (when it has any)."""
-    from tailwatch.cli.context import store_identity
+    """The aircraft databases, plus the aircraft declared in the store when the CLI context knows how."""
     from tailwatch.errors import StoreError
     from tailwatch.identity import load_identity
 
+    try:
+        from tailwatch.cli.context import store_identity
+    except ImportError:  # older trees: databases only
+        return load_identity(db, allow_missing=True)
     try:
         return store_identity(store, db)  # type: ignore[arg-type]
     except StoreError:  # a store without declared aircraft
         return load_identity(db, allow_missing=True)
 
 
+def _resolve(ident: Identity, query: str) -> list[int]:
+    """Addresses meant by ``query`` (exact matches win, else the best-scoring group); [] if none."""
+    matches = ident.lookup(query, limit=200)
+    if not matches:
+        return []
+    exact = [m.icao24 for m in matches if m.score >= 100.0]
+    if exact:
+        return exact
+    if matches[0].matched_on in ("operator", "ICAO type", "type desc"):
+        return [m.icao24 for m in matches if m.matched_on == matches[0].matched_on]
+    return [matches[0].icao24]
+
+
 def _aircraft_ids(query: str, store: object, db: Path | None, console: Console) -> list[int]:
     """Addresses for ``--aircraft``: through the identity layer when it knows the aircraft,
     otherwise a plain hex address (and say so)."""
-    from tailwatch.cli.context import resolve_aircraft
-
-    try:
-        return resolve_aircraft(_identity(store, db), query)
-    except typer.BadParameter:
-        try:
-            ids = [icao_of(query)]
-        except ValueError:
-            raise typer.BadParameter(
-                f"no aircraft matches {query!r}: give a hex address, or run `tailwatch db update` "
-                "so registrations and operators can be looked up") from None
-        console.print(f"[yellow]{query!r} is not in the aircraft databases; using it as a hex address[/yellow]")
+    ids = _resolve(_identity(store, db), query)
+    if ids:
         return ids
+    try:
+        ids = [icao_of(query)]
+    except ValueError:
+        raise typer.BadParameter(
+            f"no aircraft matches {query!r}: give a hex address, or run `tailwatch db update` "
+            "so registrations and operators can be looked up") from None
+    console.print(f"[yellow]{query!r} is not in the aircraft databases; using it as a hex address[/yellow]")
+    return ids
 
 
 def _by_identity(ids_in: pa.Array, store: object, db: Path | None, operator: str | None,
