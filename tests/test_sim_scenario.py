@@ -302,3 +302,21 @@ def test_bad_scenarios_name_the_problem(tmp_path: Path) -> None:
         load_scenario(p)
     with pytest.raises(InputError, match="no such scenario"):
         load_scenario("no-such-scenario")
+
+
+def test_rate_factor_thins_messages(tmp_path: Path) -> None:
+    # rate: 10 -> airborne positions every 5 s instead of 0.5 s; velocity overridden to every 20 s
+    text = (SCN / "track-lost.yaml").read_text().replace("rates: {", "rate: 10\nxrates: {")
+    text = text.replace("xrates: {position: 2, velocity: 4,", "rates: {velocity: 20,")
+    p = tmp_path / "thin.yaml"
+    p.write_text(text)
+    scn = load_scenario(p)
+    assert (scn.rates.position, scn.rates.velocity, scn.rates.identification) == (5.0, 20.0, 10.0)
+    res = simulate(scn)
+    leg = res.truth.legs.to_pylist()[0]
+    airborne_s = (leg["block_on"] - leg["takeoff"]).total_seconds()
+    sent = res.frames.filter(pc.equal(res.frames["kind"], 1))
+    # each frame heard by up to two receivers; at least one hears the departure and arrival ends
+    per_rx = [sent.filter(pc.equal(sent["receiver"], r.id)).num_rows for r in scn.receivers]
+    assert max(per_rx) <= airborne_s / 5.0 + 1
+    assert sum(per_rx) >= 0.5 * airborne_s / 5.0

@@ -11,6 +11,7 @@ Mistakes raise :class:`~tailwatch.errors.InputError` naming the file and key.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import re
@@ -147,8 +148,9 @@ class Event:
 class Rates:
     """Seconds between messages of each kind per aircraft (0 = never).
 
-    Real transponders send positions and velocities twice a second; scenarios
-    thin that out to keep files small.
+    The defaults are a real transponder's (positions and velocities twice a
+    second, identification every 5 s). A scenario thins them out with ``rate: N``
+    (every default interval times N) and/or sets kinds one by one under ``rates:``.
     """
 
     position: float = 0.5
@@ -322,7 +324,12 @@ def parse_scenario(doc: dict[str, Any], source: str = "<scenario>") -> Scenario:
         aircraft = tuple(_aircraft(a, i, db, cache, source) for i, a in enumerate(doc.get("aircraft") or []))
         events = tuple(_event(e, i, db, cache, source) for i, e in enumerate(doc.get("events") or []))
         receivers = tuple(_receiver(r, i, source) for i, r in enumerate(doc.get("receivers") or []))
-        rates = Rates(**{k: parse_duration(v) for k, v in (doc.get("rates") or {}).items()})
+        factor = float(doc.get("rate", 1.0))
+        if factor <= 0:
+            raise ValueError(f"rate must be positive, not {factor}")
+        base = {k: v * factor for k, v in dataclasses.asdict(Rates()).items()}
+        base.update({k: parse_duration(v) for k, v in (doc.get("rates") or {}).items()})
+        rates = Rates(**base)
         runways = {_airport(k, db, cache, source, f"runways.{k}"): float(v) % 360.0
                    for k, v in (doc.get("runways") or {}).items()}
     except (ValueError, TypeError) as e:
