@@ -94,3 +94,22 @@ def test_truncated_missing_columns_empty(shared_data: Path, tmp_path: Path) -> N
     flipped.write_bytes(raw.replace(b'"icao24":"4b18b8"', b'"icao24":"4b1?b8"', 3))
     t, rejects = table_of(flipped)
     assert t.num_rows == 17132 - 3 and rejects.counts == {"bad icao24 address": 3}
+
+
+@pytest.mark.parametrize("piece", [1, 2, 3, 7, 1 << 20])
+def test_ndjson_rewrite_across_pieces(shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     piece: int) -> None:
+    # The list -> NDJSON rewrite works piece by piece; a "},{" split between pieces must still
+    # become "}\n{" (otherwise the fast path would fail and silently fall back to orjson).
+    from tailwatch.sources import traffic
+
+    path = shared_data / TS / "onground/zurich_airport.json.gz"
+    raw = gzip.decompress(path.read_bytes())
+    if piece < 8:
+        raw = raw[:20_000]  # a short list, so that 1-byte pieces stay quick
+        path = tmp_path / "z.json"
+        path.write_bytes(raw[: raw.rindex(b"},{") + 1] + b"]")
+        raw = path.read_bytes()
+    monkeypatch.setattr(traffic, "_ND_PIECE", piece)
+    expected = raw.strip()[1:-1].replace(b"},{", b"}\n{")
+    assert traffic._ndjson(path).strip() == expected.strip()
