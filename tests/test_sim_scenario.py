@@ -320,3 +320,14 @@ def test_rate_factor_thins_messages(tmp_path: Path) -> None:
     per_rx = [sent.filter(pc.equal(sent["receiver"], r.id)).num_rows for r in scn.receivers]
     assert max(per_rx) <= airborne_s / 5.0 + 1
     assert sum(per_rx) >= 0.5 * airborne_s / 5.0
+
+
+def test_aircraft_without_legs_is_silent_but_known(tmp_path: Path) -> None:
+    p = tmp_path / "parked.yaml"
+    p.write_text("aircraft:\n  - {icao24: 05C05A, registration: TZ-001, class: government}\n"
+                 "  - icao24: 062F01\n    legs:\n      - {from: GABS, to: GAGO, depart: 2023-08-20T06:00:00Z}\n"
+                 "receivers:\n  - {id: r, lat: 12.6, lon: -8.0, alt_m: 20}\n")
+    res = simulate(load_scenario(p))
+    assert set(res.frames["icao24"].to_pylist()) == {C130}
+    assert res.truth.legs.num_rows == 1
+    assert [r["registration"] for r in res.truth.identity_records()] == ["TZ-001", None]

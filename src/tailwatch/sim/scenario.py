@@ -257,7 +257,7 @@ def _aircraft(a: dict[str, Any], i: int, db: dict[str, Any], cache: dict[str, Ai
         operator=a.get("operator"),
         country=a.get("country"),
         aircraft_class=a.get("class"),
-        callsign=a.get("callsign", a.get("registration", "").replace("-", "") or None),
+        callsign=a.get("callsign") or (str(a.get("registration") or "").replace("-", "") or None),
         squawk=sq,
         category=int(a.get("category", 5)),
         cruise_alt_ft=float(a.get("cruise_alt_ft", 24000)),

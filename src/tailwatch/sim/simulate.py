@@ -221,7 +221,8 @@ def simulate(scenario: Scenario, seed: int | None = None) -> SimResult:
         evs = [e for e in scenario.events if e.icao24 == ac.icao24]
         f = _fly_aircraft(ac, evs, scenario.airports, scenario.runways)
         flown.append(f)
-        parts.append(_transmissions(f, scenario, rng))
+        if f.windows:  # an aircraft without legs stays parked, transponder off
+            parts.append(_transmissions(f, scenario, rng))
         for e in evs:
             if e.kind == "spoof" and e.lat is not None:
                 parts.append(_twin(e, ac, scenario, rng))
