@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyModeS
 import pytest
+import rs1090
 
 from tailwatch.decode import Decoder
 from tailwatch.errors import Rejects
@@ -90,3 +91,24 @@ def test_positions_decoded_on_adsb_capture(shared_data: Path) -> None:
     n_rs = sum(1 for e in exp if "lat" in e)
     n_me = got.column("lat").drop_null().__len__()
     assert n_rs > 400 and n_me == n_rs
+
+
+def test_positions_with_the_captures_own_repeating_timestamps(shared_data: Path) -> None:
+    """The CSV's 1-second timestamps repeat; decode frame by frame (chunks of one) to align rows."""
+    times, msgs = load_captures(shared_data)["adsb"]
+    raw = rs1090.decode(msgs, times)
+    assert len(raw) == len(msgs)  # nothing dropped: list positions align
+    exp = [{"lat": r.get("latitude"), "lon": r.get("longitude")} for r in raw]
+    batch = frames_batch(times, msgs)
+    dec = Decoder()
+    n_pos = 0
+    for i in range(batch.num_rows):
+        row = dec.decode(batch.slice(i, 1), "cap", Rejects()).to_pylist()
+        theirs = (exp[i].get("lat"), exp[i].get("lon"))
+        mine = (row[0]["lat"], row[0]["lon"]) if row else (None, None)
+        if theirs[0] is None or mine[0] is None:
+            assert theirs == mine, (i, msgs[i], mine, theirs)
+        else:
+            n_pos += 1
+            assert abs(mine[0] - theirs[0]) <= 1e-6 and abs(mine[1] - theirs[1]) <= 1e-6, (i, mine, theirs)
+    assert n_pos == 772  # rs1090's count on this capture with its own timestamps

@@ -274,7 +274,7 @@ def decode_batch(
         c_lat = np.where(g_ok, g_lat, np.where(try_local, l_lat, np.nan))
         c_lon = np.where(g_ok, g_lon, np.where(try_local, l_lon, np.nan))
         a_ok = air & ~np.isnan(c_lat)
-        chk = a_ok & p_ok
+        chk = a_ok & p_ok & (t != p_t)  # same timestamp: no speed to judge (rs1090 accepts)
         with np.errstate(divide="ignore", invalid="ignore"):
             dist = haversine_km(c_lat[chk], c_lon[chk], p_lat[chk], p_lon[chk])
             speed = dist / ((t[chk] - p_t[chk]) / 1e6) * 3600.0
