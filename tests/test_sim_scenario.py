@@ -300,6 +300,12 @@ def test_bad_scenarios_name_the_problem(tmp_path: Path) -> None:
     p.write_text("aircraft: [\n  - icao24: 1\n")
     with pytest.raises(InputError, match=r"bad.yaml line \d+: invalid YAML"):
         load_scenario(p)
+    p.write_text("aircraft:\n  - icao24: 062F01\nreceivers:\n  - {id: r, lat: twelve, lon: -8}\n")
+    with pytest.raises(InputError, match=r"bad.yaml key receivers\[0\]: could not convert string to float"):
+        load_scenario(p)
+    p.write_text("aircraft:\n  - icao24: 062F01\n    class: army\nreceivers:\n  - {id: r, lat: 12, lon: -8}\n")
+    with pytest.raises(InputError, match=r"key aircraft\[0\].class: 'army' is not one of military"):
+        load_scenario(p)
     with pytest.raises(InputError, match="no such scenario"):
         load_scenario("no-such-scenario")
 

@@ -320,10 +320,25 @@ def parse_scenario(doc: dict[str, Any], source: str = "<scenario>") -> Scenario:
         raise InputError(source, "line 1", "a scenario must be a YAML mapping")
     db = airportsdata.load("ICAO")
     cache: dict[str, Airport] = {}
+
+    def each(key: str, parse: Any) -> tuple[Any, ...]:
+        items = doc.get(key) or []
+        if not isinstance(items, list):
+            raise _where(source, key, "must be a list")
+        out = []
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise _where(source, f"{key}[{i}]", "must be a mapping")
+            try:
+                out.append(parse(item, i))
+            except (ValueError, TypeError, AttributeError) as e:
+                raise _where(source, f"{key}[{i}]", str(e)) from None
+        return tuple(out)
+
+    aircraft = each("aircraft", lambda a, i: _aircraft(a, i, db, cache, source))
+    events = each("events", lambda e, i: _event(e, i, db, cache, source))
+    receivers = each("receivers", lambda r, i: _receiver(r, i, source))
     try:
-        aircraft = tuple(_aircraft(a, i, db, cache, source) for i, a in enumerate(doc.get("aircraft") or []))
-        events = tuple(_event(e, i, db, cache, source) for i, e in enumerate(doc.get("events") or []))
-        receivers = tuple(_receiver(r, i, source) for i, r in enumerate(doc.get("receivers") or []))
         factor = float(doc.get("rate", 1.0))
         if factor <= 0:
             raise ValueError(f"rate must be positive, not {factor}")
@@ -333,7 +348,7 @@ def parse_scenario(doc: dict[str, Any], source: str = "<scenario>") -> Scenario:
         runways = {_airport(k, db, cache, source, f"runways.{k}"): float(v) % 360.0
                    for k, v in (doc.get("runways") or {}).items()}
     except (ValueError, TypeError) as e:
-        raise InputError(source, "key ?", str(e)) from None
+        raise InputError(source, "key rate/rates/runways", str(e)) from None
     if not aircraft:
         raise _where(source, "aircraft", "a scenario needs at least one aircraft")
     if not receivers:
