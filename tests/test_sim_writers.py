@@ -130,6 +130,8 @@ def test_cli_simulate(tmp_path: Path) -> None:
     assert truth["legs"][0]["landing"] is None and truth["legs"][0]["track_lost"] is True
     for meta in truth["files"].values():
         assert (out / meta["path"]).stat().st_size == meta["bytes"] > 0
+    listed = CliRunner().invoke(app, ["simulate", "--list"])
+    assert listed.exit_code == 0 and "sahel-2023" in listed.output
     bad = CliRunner().invoke(app, ["simulate", "nope-not-a-scenario", "--out", str(out)])
     assert bad.exit_code == 2 and "no such scenario" in bad.output
 

@@ -18,11 +18,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command("simulate")
     def simulate_cmd(
-        scenario: Annotated[str, typer.Argument(help="Built-in scenario name (e.g. sahel-2023) or a YAML path.")],
+        scenario: Annotated[str | None, typer.Argument(help="Built-in scenario name (e.g. sahel-2023) or a YAML path.")]
+        = None,
         out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default ./sim-<name>).")] = None,
         fmt: Annotated[str, typer.Option("--format", "-f", help="beast, avr (with @ timestamps), avr-plain or sbs.")]
         = "beast",
         seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default: the scenario's).")] = None,
+        list_: Annotated[bool, typer.Option("--list", help="List the built-in scenarios and exit.")] = False,
     ) -> None:
         """Simulate a scenario into receiver capture files plus truth.json (everything is labelled SIMULATED)."""
         from tailwatch.errors import InputError
@@ -30,6 +32,17 @@ def register(app: typer.Typer) -> None:
         from tailwatch.sim.scenario import builtin_scenarios
 
         console = Console(stderr=True)
+        if list_ or scenario is None:
+            table = Table(title="built-in scenarios (SIMULATED)")
+            table.add_column("name")
+            table.add_column("description", overflow="fold")
+            for name in builtin_scenarios():
+                table.add_row(name, load_scenario(name).description)
+            Console().print(table)
+            if scenario is None and not list_:
+                console.print("give a scenario name or YAML path, e.g. `tailwatch simulate sahel-2023`")
+                raise typer.Exit(2)
+            return
         if fmt not in CAPTURE_FORMATS:
             raise typer.BadParameter(f"--format must be one of {', '.join(CAPTURE_FORMATS)}, not {fmt!r}")
         try:
