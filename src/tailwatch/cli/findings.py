@@ -179,7 +179,12 @@ def register(app: typer.Typer) -> None:
         shown = filter_findings(table, kinds=kind or None, icao24=ids, operator_ids=op_ids, operator=operator,
                                 country=country, country_ids=cc_ids, since=_time(since), until=_time(until, True))
         if fmt is Format.table and not evidence:
-            shown = shown.select(["kind", "subject", "t_start", "t_end", "places", "confidence", "summary"])
+            # The sentence carries the exact times; the table keeps the start and a rounded confidence.
+            shown = pa.table({
+                "kind": shown.column("kind"), "subject": shown.column("subject"),
+                "start": pc.strftime(shown.column("t_start"), format="%Y-%m-%d %H:%M"),
+                "places": shown.column("places"), "conf": pc.round(shown.column("confidence"), 2),
+                "summary": shown.column("summary")})
         if fmt is Format.json:
             # evidence is JSON text; hand it to scripts as JSON, not as a quoted string.
             rows = shown.to_pylist()

@@ -49,6 +49,10 @@ class RotationConfig:
     #: ``hidden_stop_slack_h`` may hide an unseen stop: it can stand for two legs of a cycle.
     hidden_stop_kt: float = 150.0
     hidden_stop_slack_h: float = 1.0
+    #: A leg with no origin (destination) whose first (last) point is within ``infer_km`` of an
+    #: airfield and at most ``infer_agl_ft`` above it is taken to start (end) there, stated as inferred.
+    infer_km: float = 30.0
+    infer_agl_ft: float = 8000.0
 
 
 @dataclass

@@ -28,6 +28,7 @@ from tailwatch.analysis.findings.common import (
     US,
     Airports,
     FindingRows,
+    col_f64,
     col_str,
     col_time_us,
     config_dict,
@@ -37,9 +38,9 @@ from tailwatch.analysis.findings.common import (
 from tailwatch.analysis.findings.config import RotationConfig
 from tailwatch.schema import hex_of
 
-OBSERVED, ORIGIN_UNKNOWN, GAP, FIRST, LONG = 0, 1, 2, 3, 4
+OBSERVED, ORIGIN_UNKNOWN, GAP, FIRST, LONG, INFERRED = 0, 1, 2, 3, 4, 5
 _STATUS = {OBSERVED: "observed", ORIGIN_UNKNOWN: "origin unknown", GAP: "leg not observed", FIRST: "start",
-           LONG: "long enough to hide a stop"}
+           LONG: "long enough to hide a stop", INFERRED: "airfield inferred from a low first/last point"}
 _MAY_HIDE = (GAP, ORIGIN_UNKNOWN, LONG)
 
 Arr = np.ndarray[Any, Any]
@@ -56,6 +57,12 @@ def visits(legs: pa.Table, airports: Airports | None = None, cfg: RotationConfig
     ic = legs.column("icao24").to_numpy().astype(np.int64)
     origin = np.array(col_str(legs, "origin"), dtype=object)
     dest = np.array(col_str(legs, "destination"), dtype=object)
+    inf_o = np.zeros(n, dtype=bool)
+    inf_d = np.zeros(n, dtype=bool)
+    if airports is not None and n:
+        c = cfg or RotationConfig()
+        origin, inf_o = _infer(origin, legs, "first", airports, c)
+        dest, inf_d = _infer(dest, legs, "last", airports, c)
     names, inv = np.unique(np.r_[origin, dest].astype(str), return_inverse=True)
     none_code = np.flatnonzero(names == "None")
     codes = inv.astype(np.int64)
@@ -79,6 +86,7 @@ def visits(legs: pa.Table, airports: Airports | None = None, cfg: RotationConfig
     first = np.r_[True, tic[1:] != tic[:-1]]
     origin_known = o_code[leg] >= 0
     status = np.where(is_dest, np.where(origin_known, OBSERVED, ORIGIN_UNKNOWN), GAP)
+    status = np.where(is_dest & origin_known & (inf_o[leg] | inf_d[leg]), INFERRED, status)
     if airports is not None and len(leg):
         cfg = cfg or RotationConfig()
         idx = {c: i for i, c in enumerate(airports.icao.tolist())}
@@ -93,6 +101,23 @@ def visits(legs: pa.Table, airports: Airports | None = None, cfg: RotationConfig
     return {"icao24": tic, "code": tok, "status": status, "time": ttime, "leg": leg, "names": names,
             "leg_start": t0[leg],
             "leg_ids": np.array(col_str(legs, "leg_id"), dtype=object)}
+
+
+def _infer(codes: Arr, legs: pa.Table, end: str, airports: Airports, cfg: RotationConfig) -> tuple[Arr, Arr]:
+    """Fill null airport codes from a leg's first/last point when it is low and close to an airfield."""
+    lat, lon, alt = col_f64(legs, f"{end}_lat"), col_f64(legs, f"{end}_lon"), col_f64(legs, f"{end}_alt")
+    todo = np.array([c is None for c in codes.tolist()], dtype=bool) & ~np.isnan(lat)
+    inferred = np.zeros(len(codes), dtype=bool)
+    if not todo.any():
+        return codes, inferred
+    q = np.flatnonzero(todo)
+    near, _ = airports.nearest(lat[q], lon[q], cfg.infer_km)
+    elev = np.where(near >= 0, np.nan_to_num(airports.elevation[np.maximum(near, 0)]), 0.0)
+    ok = (near >= 0) & (alt[q] - elev <= cfg.infer_agl_ft)
+    out = codes.copy()
+    out[q[ok]] = airports.icao[near[ok]]
+    inferred[q[ok]] = True
+    return out, inferred
 
 
 def _windows(v: dict[str, Arr], length: int) -> tuple[Arr, Arr]:
@@ -231,6 +256,7 @@ def _emit(out: FindingRows, v: dict[str, Arr], icao: int | None, operator: str |
     gaps = [note for _, _, note in items if note]
     unknown_origin: list[str] = []
     long_legs: list[str] = []
+    inferred_legs: list[str] = []
     legs_ev: list[list[str]] = []
     for s, ln, note in items:
         ids: list[str] = []
@@ -238,6 +264,8 @@ def _emit(out: FindingRows, v: dict[str, Arr], icao: int | None, operator: str |
             lid = str(v["leg_ids"][int(v["leg"][q])])
             if v["status"][q] == ORIGIN_UNKNOWN:
                 unknown_origin.append(lid)
+            if v["status"][q] == INFERRED:
+                inferred_legs.append(lid)
             if v["status"][q] == LONG and not note:
                 long_legs.append(f"{names[int(v['code'][q - 1])]}→{names[int(v['code'][q])]}:{lid}")
             if v["status"][q] == GAP and not note:
@@ -252,12 +280,14 @@ def _emit(out: FindingRows, v: dict[str, Arr], icao: int | None, operator: str |
     hops = sorted({x.split(":")[0] for x in long_legs})
     if hops:
         gap_txt += f"; {', '.join(hops)} legs last long enough to hide an unseen stop"
+    if inferred_legs:
+        gap_txt += f"; {len(inferred_legs)} legs with an airfield inferred from a low point near it"
     summary = (f"{who} flew the {shape} {route} {len(items)} times between {iso(int(times[0]))[:10]} and "
                f"{iso(int(ends[-1]))[:10]} (up to {best} within {cfg.window_days:g} days{gap_txt}).")
     conf = min(0.95, 0.5 + 0.1 * (best - cfg.min_count + 1) - 0.05 * len(gaps))
     ev = {"cycle": [str(names[c]) for c in ordered], "count": len(items), "max_in_window": best,
           "first": iso(int(times[0])), "last": iso(int(ends[-1])), "legs": legs_ev, "gaps": gaps,
-          "origin_unknown_legs": unknown_origin, "hidden_stop_legs": long_legs, "thresholds": th,
+          "origin_unknown_legs": unknown_origin, "hidden_stop_legs": long_legs, "inferred_airfield_legs": inferred_legs, "thresholds": th,
           "occurrences": [[iso(int(a)), iso(int(b))] for a, b in zip(times, ends, strict=True)]}
     if icao is None:
         ev["aircraft"] = sorted({hex_of(int(v["icao24"][s])) for s, _, _ in items})
