@@ -137,7 +137,8 @@ def id13(squawk: Sequence[str] | npt.NDArray[np.str_]) -> I64:
     >>> int(id13(["7700"])[0])
     2730
     """
-    codes = np.array([int(s, 8) for s in np.asarray(squawk, dtype=str).ravel()], dtype=np.int64)
+    uniq, inverse = np.unique(np.asarray(squawk, dtype=str).ravel(), return_inverse=True)
+    codes = np.array([int(s, 8) for s in uniq.tolist()], dtype=np.int64)[inverse]  # a loop per distinct code
     a = (codes >> 9) & 7
     b = (codes >> 6) & 7
     c = (codes >> 3) & 7
@@ -159,15 +160,16 @@ def identification(
     ca: ArrayLike = 5,
 ) -> U8:
     """DF17 TC1-4 aircraft identification (callsign up to 8 characters, emitter category)."""
-    cs = [c.upper().ljust(8)[:8] for c in np.asarray(callsign, dtype=str).ravel()]
-    n = _n(icao, category, tc, np.arange(len(cs)))
+    uniq, inverse = np.unique(np.asarray(callsign, dtype=str).ravel(), return_inverse=True)
+    cs = [c.upper().ljust(8)[:8] for c in uniq.tolist()]  # a loop per distinct callsign
+    n = _n(icao, category, tc, inverse)
     lut = np.full(128, 0, dtype=np.int64)
     for i, ch in enumerate(_CHARSET):
         if ch != "#":
             lut[ord(ch)] = i
     chars = np.frombuffer("".join(cs).encode("ascii", "replace"), dtype=np.uint8).reshape(len(cs), 8)
-    codes = lut[chars & 0x7F]
-    if len(cs) == 1 and n > 1:
+    codes = lut[chars & 0x7F][inverse]
+    if codes.shape[0] == 1 and n > 1:
         codes = np.repeat(codes, n, axis=0)
     b = _Bits(n, 112)
     b.put(32, 5, tc)

@@ -135,7 +135,7 @@ def encode_messages(m: Messages) -> tuple[pa.BinaryArray, dict[str, npt.NDArray[
             code = np.clip(np.round(np.abs(r.vrate) / 64.0) + 1, 1, 511)
             cols["vrate"][sel] = np.where(r.vrate < 0, -1, 1) * (code - 1) * 64.0
         elif kind == STATUS:
-            em = np.array([EMERGENCY_OF.get(s, 0) for s in r.squawk.tolist()], dtype=np.int64)
+            em = np.select([r.squawk == code for code in EMERGENCY_OF], list(EMERGENCY_OF.values()), 0).astype(np.int64)
             put(sel, enc.emergency_status(r.icao24, em, r.squawk, ca=ca))
             cols["squawk"][sel] = r.squawk.astype(object)
             cols["emergency"][sel] = em

@@ -259,7 +259,7 @@ def _aircraft(a: dict[str, Any], i: int, db: dict[str, Any], cache: dict[str, Ai
         aircraft_class=a.get("class"),
         callsign=a.get("callsign") or (str(a.get("registration") or "").replace("-", "") or None),
         squawk=sq,
-        category=int(a.get("category", 5)),
+        category=int(a.get("category", 0)),
         cruise_alt_ft=float(a.get("cruise_alt_ft", 24000)),
         cruise_kt=float(a.get("cruise_kt", 300)),
         climb_fpm=float(a.get("climb_fpm", 1800)),
