@@ -256,3 +256,25 @@ def test_rotation_through_a_hidden_stop(airports: pa.Table) -> None:
     # apart (2 < min_count, so only the 3 full circuits are reported).
     f2 = rotation(legs_table(rows)).to_pylist()
     assert len(f2) == 1 and orjson.loads(f2[0]["evidence"])["count"] == 3
+
+
+def test_rotation_infers_an_airfield_from_low_points(airports: pa.Table) -> None:
+    # Tessalit (GATS 20.243N 0.977E, 1,621 ft) is never "landed at" in the legs: the leg from Gao
+    # is lost 15 km south of it at 4,000 ft, the next leg is first seen 12 km east of it at
+    # 5,000 ft.  Both points are within 30 km and 8,000 ft of GATS, so the visit is inferred.
+    rows: list[tuple[Any, ...]] = []
+    for d in ("2023-08-21", "2023-08-24", "2023-08-27"):
+        rows += [(MBH, "GABS", "GAGO", f"{d}T06:00:00", f"{d}T08:00:00"),
+                 (MBH, "GAGO", None, f"{d}T09:00:00", f"{d}T10:00:00", None, (20.108, 0.977)),
+                 (MBH, None, "DRRN", f"{d}T11:00:00", f"{d}T13:00:00", (20.243, 1.092), None),
+                 (MBH, "DRRN", "GABS", f"{d}T14:00:00", f"{d}T16:00:00")]
+    lt = legs_table(rows)
+    lt = lt.set_column(lt.schema.get_field_index("last_alt"), "last_alt",
+                       pa.array([4000.0 if r[2] is None else None for r in rows], pa.float32()))
+    lt = lt.set_column(lt.schema.get_field_index("first_alt"), "first_alt",
+                       pa.array([5000.0 if r[1] is None else None for r in rows], pa.float32()))
+    f = rotation(lt, airports=airports).to_pylist()
+    assert len(f) == 1
+    ev = orjson.loads(f[0]["evidence"])
+    assert ev["cycle"] == ["GABS", "GAGO", "GATS", "DRRN", "GABS"] and ev["count"] == 3
+    assert len(ev["inferred_airfield_legs"]) == 6  # GAGO→GATS and GATS→DRRN, three times
