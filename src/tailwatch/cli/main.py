@@ -17,11 +17,12 @@ def _register() -> None:
     # Each module adds its commands to ``app``; imported here, not at package import.
     # Keep one line per module, sorted.
     from tailwatch.cli import aircraft; aircraft.register(app)  # noqa: E702, I001
-    from tailwatch.cli import formats; formats.register(app)  # noqa: E702, I001
+    from tailwatch.cli import demo; demo.register(app)  # noqa: E702, I001
     from tailwatch.cli import findings; findings.register(app)  # noqa: E702, I001
     from tailwatch.cli import formats; formats.register(app)  # noqa: E702, I001
     from tailwatch.cli import ingest; ingest.register(app)  # noqa: E702, I001
     from tailwatch.cli import legs; legs.register(app)  # noqa: E702, I001
+    from tailwatch.cli import report; report.register(app)  # noqa: E702, I001
     from tailwatch.cli import simulate; simulate.register(app)  # noqa: E702, I001
     from tailwatch.cli import verify; verify.register(app)  # noqa: E702, I001
 

@@ -77,6 +77,8 @@ def cards_from_annotation(table: pa.Table) -> list[IdentityCard]:
                 continue
             if isinstance(value, list):
                 value = ", ".join(map(str, value))
+            elif isinstance(value, float):
+                value = f"{value:.2f}"
             source = row.get(f"{name}_source") or ""
             card.facts.append((name, str(value), str(source)))
         cards.append(card)
@@ -166,11 +168,13 @@ def assemble(
         findings.filter(pc.fill_null(pc.is_in(findings["icao24"], pa.array(icao24, pa.int32())), False)),
         "t_start", "t_end", since, until,
     ).sort_by("t_start")
-    simulated = bool(
+    cards = cards_from_annotation(annotation) if annotation is not None else [IdentityCard(i) for i in icao24]
+    # Simulated if any row carries the SIMULATED flag, or the identity was declared by a simulated scenario.
+    flagged = bool(
         positions.num_rows
         and pc.any(pc.not_equal(pc.bit_wise_and(positions["quality"], pa.scalar(int(Quality.SIMULATED), pa.uint16())), 0)).as_py()
     )
-    cards = cards_from_annotation(annotation) if annotation is not None else [IdentityCard(i) for i in icao24]
+    simulated = flagged or any("SIMULATED" in src.upper() for c in cards for _, _, src in c.facts)
     return Dossier(
         title=title,
         cards=cards,
