@@ -337,3 +337,17 @@ def test_aircraft_without_legs_is_silent_but_known(tmp_path: Path) -> None:
     assert set(res.frames["icao24"].to_pylist()) == {C130}
     assert res.truth.legs.num_rows == 1
     assert [r["registration"] for r in res.truth.identity_records()] == ["TZ-001", None]
+
+
+def test_gnss_height_frames(tmp_path: Path) -> None:
+    text = (SCN / "track-lost.yaml").read_text().replace("rates: {", "rates: {gnss: 10, ")
+    p = tmp_path / "gnss.yaml"
+    p.write_text(text)
+    res = simulate(load_scenario(p))
+    fr = res.frames.filter(pc.equal(res.frames["kind"], 4))
+    pos = {(r["time"], r["receiver"]): r for r in res.positions.to_pylist() if r["alt_geom"] is not None}
+    assert fr.num_rows > 100 and len(pos) == fr.num_rows
+    for m, t, rx in zip(fr["msg"].to_pylist()[:300], fr["time"].to_pylist(), fr["receiver"].to_pylist(), strict=False):
+        d = rs1090.decode(m.hex())
+        assert d["tc"] == 20 and d["source"] == "GNSS"
+        assert pos[(t, rx)]["alt_geom"] == d["altitude"] and pos[(t, rx)]["alt_baro"] is None
