@@ -93,13 +93,17 @@ def coverage_summary(store: Any, places: pa.Table) -> pa.Table:
                count(*) FILTER (WHERE abs(pos.lat - p.lat) <= p.low_dlat AND abs(pos.lon - p.lon) <= p.low_dlon
                                 AND (pos.on_ground OR coalesce(pos.alt_baro, pos.alt_geom) <= p.low_ft))::BIGINT
                  AS n_low
-        FROM positions AS pos JOIN claim_places AS p
+        FROM (SELECT * FROM positions WHERE lat BETWEEN $1 AND $2 AND lon BETWEEN $3 AND $4) AS pos
+        JOIN claim_places AS p
           ON pos.lat BETWEEN p.lat - p.dlat AND p.lat + p.dlat
          AND pos.lon BETWEEN p.lon - p.dlon AND p.lon + p.dlon
         GROUP BY ALL ORDER BY 1, 2"""
+    lat, lon = places.column("lat").to_numpy(), places.column("lon").to_numpy()
+    dlat, dlon = places.column("dlat").to_numpy(), places.column("dlon").to_numpy()
+    box = [float((lat - dlat).min()), float((lat + dlat).max()), float((lon - dlon).min()), float((lon + dlon).max())]
     with store.connect() as con:
         con.register("claim_places", places)
-        table = con.sql(query).to_arrow_table()
+        table = con.sql(query, params=box).to_arrow_table()
     return table.cast(COVERAGE)
 
 
