@@ -12,8 +12,9 @@ Time: the counter is relative, so the capture is anchored at the file's mtime
 or at ``start_time`` (its *first* frame) when given. A counter that jumps
 backwards (receiver restart) continues monotonically from the previous frame.
 Frames with readsb's synthetic "MLAT" counter values (``0xFF004D4C41xx``) take
-the previous frame's time. Parsing is vectorised with NumPy; frames are kept
-in memory until the end of the file because the anchor needs the last counter.
+the previous frame's time. Parsing is vectorised with NumPy. Without
+``start_time`` frames are kept in memory until the end of the file, because the
+anchor needs the last counter; with it they stream out block by block.
 """
 
 from __future__ import annotations
@@ -145,27 +146,54 @@ def _parse(a: U8, base: int, final: bool, path: str, rejects: Rejects, out: _Par
     return consumed
 
 
-def counter_times(ts: I64, anchor_start: float | None, mtime: float, path: str, rejects: Rejects) -> I64:
-    """Absolute microseconds from raw 12 MHz counters (see module docstring)."""
-    if len(ts) == 0:
-        return ts
-    synthetic = ts >= SYNTHETIC
-    if synthetic.any():
-        rejects.add("note: beast synthetic (MLAT) timestamp", path, "frame 0", n=int(synthetic.sum()))
-    real = np.nonzero(~synthetic)[0]
-    if len(real) == 0:
-        ticks = np.zeros(len(ts), np.int64)
-    else:
-        # Synthetic counters take the previous real frame's counter (the first real one if none before).
-        src = np.maximum.accumulate(np.where(~synthetic, np.arange(len(ts)), -1))
-        src = np.where(src < 0, real[0], src)
-        filled = ts[src]
-        delta = np.diff(filled, prepend=filled[0])
+class CounterClock:
+    """Turns raw 12 MHz counters into monotonic ticks since the first frame, batch after batch.
+
+    Counter resets (backward jumps) and synthetic MLAT counters are handled as the
+    module docstring says; state carries over between batches.
+    """
+
+    def __init__(self, path: str, rejects: Rejects) -> None:
+        self.path = path
+        self.rejects = rejects
+        self.prev: int | None = None  # last real counter seen
+        self.ticks = 0  # monotonic ticks at ``prev``
+        self.frames = 0
+
+    def ticks_of(self, ts: I64) -> I64:
+        """Monotonic ticks (since the first real frame) of each counter in ``ts``."""
+        n = len(ts)
+        base_frame = self.frames
+        self.frames += n
+        if n == 0:
+            return ts
+        synthetic = ts >= SYNTHETIC
+        if synthetic.any():
+            self.rejects.add("note: beast synthetic (MLAT) timestamp", self.path,
+                             f"frame {base_frame + int(np.nonzero(synthetic)[0][0])}", n=int(synthetic.sum()))
+        real = np.nonzero(~synthetic)[0]
+        if len(real) == 0:
+            return np.full(n, self.ticks, np.int64)
+        # A synthetic counter takes the previous real counter (or the first real one if none yet).
+        src = np.maximum.accumulate(np.where(~synthetic, np.arange(n), -1))
+        fill = self.prev if self.prev is not None else int(ts[real[0]])
+        filled = np.where(src < 0, fill, ts[np.maximum(src, 0)])
+        delta = np.diff(filled, prepend=fill)
         resets = delta < 0
         if resets.any():
-            rejects.add("note: beast counter reset", path, f"frame {int(np.nonzero(resets)[0][0])}",
-                        n=int(resets.sum()))
-        ticks = np.cumsum(np.where(resets, 0, delta))
+            self.rejects.add("note: beast counter reset", self.path,
+                             f"frame {base_frame + int(np.nonzero(resets)[0][0])}", n=int(resets.sum()))
+        ticks = self.ticks + np.cumsum(np.where(resets, 0, delta))
+        self.prev = int(filled[-1])
+        self.ticks = int(ticks[-1])
+        return ticks
+
+
+def counter_times(ts: I64, anchor_start: float | None, mtime: float, path: str, rejects: Rejects) -> I64:
+    """Absolute microseconds from all the raw 12 MHz counters of a file (see module docstring)."""
+    if len(ts) == 0:
+        return ts
+    ticks = CounterClock(path, rejects).ticks_of(ts)
     if anchor_start is not None:
         base_us = round(anchor_start * 1e6)
     else:
@@ -189,41 +217,53 @@ class BeastReader:
             2, max(1, len(head) // 24))
 
     def read(self, path: Path, rejects: Rejects, chunk_rows: int = 500_000) -> Iterator[Chunk]:
-        """Yield ``FRAMES`` chunks; see the module docstring for timing rules."""
+        """Yield ``FRAMES`` chunks; see the module docstring for timing rules.
+
+        With ``start_time`` the frames stream out block by block; without it they are
+        held until the end of the file, whose last counter anchors the times at the mtime.
+        """
         p = str(path)
         out = _Parsed()
+        clock = CounterClock(p, rejects)
+        start = self.options.start_time
+        streaming = start is not None
         error: InputError | None = None
         carry = b""
         base = 0
         seen = False
-        size = 0
         with open_binary(path) as s:
-            try:
-                while True:
+            while True:
+                try:
                     data = s.read(BLOCK)
-                    final = not data
-                    seen |= bool(data)
-                    buf = carry + data
-                    used = _parse(np.frombuffer(buf, np.uint8), base, final, p, rejects, out)
-                    base += used
-                    carry = buf[used:]
-                    if final:
-                        break
-            except InputError as exc:
-                error = exc
-                if carry:
-                    _parse(np.frombuffer(carry, np.uint8), base, True, p, rejects, out)
+                except InputError as exc:
+                    error, data = exc, b""
+                final = not data
+                seen |= bool(data)
+                buf = carry + data
+                used = _parse(np.frombuffer(buf, np.uint8), base, final, p, rejects, out)
+                base += used
+                carry = buf[used:]
+                if streaming and start is not None and out.ts:
+                    ticks = clock.ticks_of(np.concatenate(out.ts))
+                    yield from self._emit(out, round(start * 1e6) + ticks // 12, chunk_rows, s.compressed_pos)
+                    out = _Parsed()
+                if final:
+                    break
             size = s.compressed_pos
         if not seen and error is None:
             raise InputError(p, "byte 0", "empty file")
-        ts = np.concatenate(out.ts) if out.ts else np.zeros(0, np.int64)
-        t_us = counter_times(ts, self.options.start_time, os.stat(path).st_mtime, p, rejects)
-        msg = pa.concat_arrays(out.msg) if out.msg else pa.array([], pa.binary())
-        sig = np.concatenate(out.sig).astype(np.float32) if out.sig else np.zeros(0, np.float32)
-        off = np.concatenate(out.off) if out.off else np.zeros(0, np.int64)
-        for i in range(0, len(ts), chunk_rows):
-            j = i + chunk_rows
-            yield Chunk("frames", frames_batch(t_us[i:j], msg[i:j], sig[i:j], off[i:j]),
-                        size if j >= len(ts) else int(size * j / len(ts)))
+        if not streaming and out.ts:
+            ticks = clock.ticks_of(np.concatenate(out.ts))
+            anchor = round(os.stat(path).st_mtime * 1e6) - int(ticks[-1]) // 12
+            yield from self._emit(out, anchor + ticks // 12, chunk_rows, size)
         if error is not None:
             raise error
+
+    @staticmethod
+    def _emit(out: _Parsed, t_us: I64, chunk_rows: int, size: int) -> Iterator[Chunk]:
+        msg = pa.concat_arrays(out.msg)
+        sig = np.concatenate(out.sig).astype(np.float32)
+        off = np.concatenate(out.off)
+        for i in range(0, len(t_us), chunk_rows):
+            j = i + chunk_rows
+            yield Chunk("frames", frames_batch(t_us[i:j], msg[i:j], sig[i:j], off[i:j]), size)
