@@ -59,8 +59,15 @@ def _escape(data: U8, start: npt.NDArray[np.bool_]) -> U8:
 
 
 def _ticks(t_us: I64) -> I64:
-    """12 MHz counter of each frame: 12 ticks per microsecond since the first frame."""
-    return np.asarray((t_us - t_us[0]) * 12, dtype=np.int64)
+    """12 MHz counter of each frame: 12 ticks per microsecond since the first frame.
+
+    The 48-bit counter covers 271 days; a longer capture cannot be written as one file.
+    """
+    ticks = np.asarray((t_us - t_us[0]) * 12, dtype=np.int64)
+    if ticks.size and int(ticks.max()) >= 1 << 48:
+        raise ValueError("capture spans more than 271 days: the 48-bit 12 MHz counter would wrap; "
+                         "split the scenario into shorter ones")
+    return ticks
 
 
 def beast_bytes(t_us: I64, msgs: pa.Array, signal: U8) -> bytes:
