@@ -59,8 +59,12 @@ def register(app: typer.Typer) -> None:
             result = simulate(scn, seed=seed)
             progress.update(fly, completed=1)
             task = progress.add_task(f"writing {fmt} files", total=len(scn.receivers))
-            files = write_capture(result, folder, fmt,  # type: ignore[arg-type]
-                                  progress=lambda done, total: progress.update(task, completed=done))
+            try:
+                files = write_capture(result, folder, fmt,  # type: ignore[arg-type]
+                                      progress=lambda done, total: progress.update(task, completed=done))
+            except (ValueError, OSError) as e:
+                console.print(f"[red]error:[/red] {folder}: {e}")
+                raise typer.Exit(2) from None
         Console().print(describe(result))
         table = Table(title=f"SIMULATED capture files in {folder}")
         for col in ("file", "records", "bytes", "first frame", "last frame (= mtime)"):
