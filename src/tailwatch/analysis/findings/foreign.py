@@ -72,12 +72,12 @@ def foreign_operation(legs: pa.Table, stops: pa.Table, aircraft: pa.Table, airpo
     dc = _country_lookup(lg.column("destination"), ap)
     dom = pc.fill_null(pc.and_(pc.equal(oc, dc), pc.not_equal(oc, home)), False)
     ev_tables = []
-    for cc in (oc, dc):
+    for cc, code in ((oc, lg.column("origin")), (dc, lg.column("destination"))):
         foreign = pc.fill_null(pc.not_equal(cc, home), False)
         ev_tables.append(pa.table({
             "icao24": lg.column("icao24"), "country": cc, "t0": col_time_us(lg, "t_start"),
             "t1": col_time_us(lg, "t_end"), "leg_id": lg.column("leg_id"), "domestic": dom,
-            "dwell_s": pa.nulls(lg.num_rows, pa.float64()), "airport": pa.nulls(lg.num_rows, pa.string()),
+            "dwell_s": pa.nulls(lg.num_rows, pa.float64()), "airport": code, "is_stop": pa.nulls(lg.num_rows, pa.bool_()),
         }).filter(foreign))
     # Stops in a foreign country.
     st = stops.filter(pc.is_in(stops.column("icao24"), value_set=ac_ic))
@@ -93,6 +93,7 @@ def foreign_operation(legs: pa.Table, stops: pa.Table, aircraft: pa.Table, airpo
         "icao24": st.column("icao24"), "country": sc, "t0": t0, "t1": t1,
         "leg_id": pa.nulls(st.num_rows, pa.string()), "domestic": pa.nulls(st.num_rows, pa.bool_()),
         "dwell_s": st.column("dwell_s").cast(pa.float64()), "airport": st.column("airport"),
+        "is_stop": pa.array(np.ones(st.num_rows, dtype=bool)),
     }).filter(s_foreign))
     ev = pa.concat_tables([t.cast(ev_tables[0].schema) for t in ev_tables])
     ev = ev.filter(pc.and_(pc.is_valid(ev.column("t0")), pc.not_equal(ev.column("t0"), nul)))
@@ -111,15 +112,22 @@ def foreign_operation(legs: pa.Table, stops: pa.Table, aircraft: pa.Table, airpo
     info = {r["icao24"]: r for r in ac.to_pylist()}
     th = config_dict(cfg)
     rows = g.take(pa.array(keep)).to_pylist()
+    # Events sorted by (aircraft, country) so each finding reads its own slice.
+    ev = ev.sort_by([("icao24", "ascending"), ("country", "ascending")])
+    e_ic = ev.column("icao24").to_numpy().astype(np.int64)
+    e_cc = np.array(col_str(ev, "country"), dtype=object)
+    starts = np.flatnonzero(np.r_[True, (e_ic[1:] != e_ic[:-1]) | (e_cc[1:] != e_cc[:-1])])
+    bounds = {(int(e_ic[b]), str(e_cc[b])): (int(b), int(e)) for b, e in zip(starts, np.r_[starts[1:], len(e_ic)],
+                                                                            strict=True)}
     for r, k in zip(rows, keep.tolist(), strict=True):
         icao = int(r["icao24"])
         a = info.get(icao, {})
         cc = r["country"]
         home_cc = a.get("country_iso2")
-        mask = pc.and_(pc.equal(ev.column("icao24"), icao), pc.equal(ev.column("country"), cc))
-        sub = ev.filter(mask)
+        lo, hi = bounds[(icao, cc)]
+        sub = ev.slice(lo, hi - lo)
         leg_ids = sorted({x for x in col_str(sub, "leg_id") if x})
-        places = sorted({x for x in col_str(sub, "airport") if x} | _leg_airports(lg, leg_ids, ap, cc))
+        places = sorted({x for x in col_str(sub, "airport") if x})
         who = hex_of(icao) + "".join(f", {a[f]}" for f in ("registration", "operator") if a.get(f))
         n_dom = int(dom_n[k])
         summary = (f"{who} (registered in {home_cc}) worked {cc} airfields {', '.join(places[:6])} from "
@@ -135,16 +143,8 @@ def foreign_operation(legs: pa.Table, stops: pa.Table, aircraft: pa.Table, airpo
     return out.table()
 
 
-def _leg_airports(lg: pa.Table, leg_ids: list[str], ap: Airports, cc: str) -> set[str]:
-    if not leg_ids:
-        return set()
-    sel = lg.filter(pc.is_in(lg.column("leg_id"), value_set=pa.array(leg_ids)))
-    codes = [c for c in col_str(sel, "origin") + col_str(sel, "destination") if c]
-    return {c for c, k in zip(codes, ap.country_of(codes), strict=True) if k == cc}
-
-
 def _stop_ranges(sub: pa.Table) -> list[list[str]]:
-    st = sub.filter(pc.is_valid(sub.column("airport")))
+    st = sub.filter(pc.fill_null(sub.column("is_stop"), False))
     t0 = st.column("t0").to_numpy()
     t1 = st.column("t1").to_numpy()
     ap = col_str(st, "airport")
