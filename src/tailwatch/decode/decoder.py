@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
@@ -46,6 +48,22 @@ _IS_AC, _IS_ID = _table((0, 4, 16, 20)), _table((5, 21))
 _IS_COMMB, _IS_VS, _IS_FS = _table((20, 21)), _table((0, 16)), _table((4, 5, 20, 21))
 
 
+@dataclass
+class Validated:
+    """Per-frame results of :meth:`Decoder.validate` (NumPy columns, batch order)."""
+
+    mat: npt.NDArray[np.uint8]  # (n, 14) frame bytes
+    length: I64  # 7 or 14 (padded short frames count as 7)
+    df: I64
+    cf: I64  # DF18 control field (CA for other DFs)
+    t_us: I64
+    icao: I64  # AA, or the address recovered from Address/Parity
+    es: B  # DF17/18 with a clean CRC
+    df11: B  # DF11 with a clean CRC (or an II/SI code)
+    ap: B  # Address/Parity frame whose address is confirmed
+    accepted: B  # safe to decode: es | df11 | ap
+
+
 class Decoder:
     """Decode Mode S frames column-wise, keeping per-aircraft state across calls.
 
@@ -68,9 +86,17 @@ class Decoder:
         address not confirmed by a CRC-checked frame in the last 60 s are counted
         in ``rejects`` (with the frame's offset) and produce no row.
         """
-        n = frames.num_rows
-        if n == 0:
+        if frames.num_rows == 0:
             return _empty()
+        v = self.validate(frames, path, rejects)
+        return self._fields(v.mat, v.df, v.cf, v.t_us, v.icao, v.es, v.df11, v.ap)
+
+    def validate(self, frames: pa.RecordBatch, path: str, rejects: Rejects) -> Validated:
+        """Check lengths, DF, CRC and Address/Parity addresses of a batch (updates the address state).
+
+        ``Validated.accepted`` marks the frames that may be decoded; the others are
+        counted in ``rejects``. Used by :meth:`decode` and by the rs1090 wrapper.
+        """
         t_us = np.asarray(frames.column("time").cast(pa.int64()).to_numpy(zero_copy_only=False), np.int64)
         offsets = np.asarray(frames.column("offset").to_numpy(zero_copy_only=False), np.int64)
         mat, length = frame_matrix(frames.column("msg"))
@@ -101,7 +127,10 @@ class Decoder:
         self._reject(rejects, unverified, "unverified address", path, offsets, mat, length)
         ap &= verified
         icao = np.where(ap, syn, aa)
-        return self._fields(mat, df, cf, t_us, icao, es, df11, ap)
+        unsupported = ok & ((df == 19) | (df == 22) | (df == 24))  # military / Comm-D: no checkable address
+        self._reject(rejects, unsupported, "unsupported downlink format", path, offsets, mat, length)
+        accepted = es | df11 | ap
+        return Validated(mat, length, df, cf, t_us, icao, es, df11, ap, accepted)
 
     # -- address confirmation ---------------------------------------------------------------
 
