@@ -14,7 +14,9 @@ only (peers get their preferred input, hex strings and float seconds, prepared u
 * tailwatch: ``Decoder().decode`` over 500,000-frame chunks, outputs kept in memory;
 * rs1090: ``rs1090.decode(msgs, timestamps)`` (its batch API, rayon threads);
 * pyModeS: ``pyModeS.decode(msgs, timestamps=...)`` batch mode, on ``--pymodes-frames``
-  (it is slow; its rate is per message so the ratio stays fair).
+  (it is slow; its rate is per message so the ratio stays fair);
+* rs1090-wrapped: ``tailwatch.decode.rs1090_wrap.decode_rs1090`` (validation, then rs1090) from
+  the FRAMES batch, to measure the wrapper's overhead over calling rs1090 directly.
 
 Printed per engine: wall time, messages/s (wall and CPU), peak RSS growth per message.
 """
@@ -103,10 +105,10 @@ def _rss() -> int:
 def run_engine(engine: str, n_frames: int) -> dict[str, float]:
     """Decode ``n_frames`` with one engine in this (fresh) process; measure it."""
     batch = build_frames(n_frames)
-    if engine != "tailwatch":
+    if engine in ("rs1090", "pymodes"):
         hexes = [m.hex() for m in batch.column("msg").to_pylist()]
         secs = (batch.column("time").cast(pa.int64()).to_numpy() / 1e6).tolist()
-    del_batch = engine != "tailwatch"
+    del_batch = engine in ("rs1090", "pymodes")
     if del_batch:
         del batch
     base = _rss()
@@ -119,6 +121,14 @@ def run_engine(engine: str, n_frames: int) -> dict[str, float]:
         out = [dec.decode(batch.slice(o, 500_000), "bench", rej) for o in range(0, batch.num_rows, 500_000)]
         rows = sum(b.num_rows for b in out)
         with_pos = sum(b.num_rows - b.column("lat").null_count for b in out)
+    elif engine == "wrapped":
+        from tailwatch.decode import Decoder
+        from tailwatch.decode.rs1090_wrap import decode_rs1090
+        from tailwatch.errors import Rejects
+
+        res = decode_rs1090(Decoder(), batch, "bench", Rejects())
+        rows = len(res)
+        with_pos = sum(1 for r in res if r.get("latitude") is not None)
     elif engine == "rs1090":
         import rs1090
 
@@ -147,6 +157,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=1_000_000)
     ap.add_argument("--pymodes-frames", type=int, default=200_000)
+    ap.add_argument("--wrapped", action="store_true", help="also time rs1090 behind tailwatch's validation")
     ap.add_argument("--engine", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.engine:
@@ -154,7 +165,8 @@ def main() -> None:
         print(json.dumps(run_engine(args.engine, n)))
         return
     results = {}
-    for engine in ("tailwatch", "rs1090", "pymodes"):
+    engines = ["tailwatch", "rs1090", "pymodes"] + (["wrapped"] if args.wrapped else [])
+    for engine in engines:
         out = subprocess.run(
             [sys.executable, __file__, "--engine", engine, "--frames", str(args.frames),
              "--pymodes-frames", str(args.pymodes_frames)],
@@ -175,6 +187,10 @@ def main() -> None:
         mem_ratio = (p["peak_growth_bytes"] / p["frames"]) / max(tw["peak_growth_bytes"] / tw["frames"], 1)
         print(f"tailwatch vs {peer}: {wall_ratio:.1f}x faster (wall), {cpu_ratio:.1f}x (CPU), "
               f"{mem_ratio:.1f}x less memory per message")
+    if "wrapped" in results:
+        w, d = results["wrapped"], results["rs1090"]
+        print(f"rs1090 behind validation vs rs1090 direct: {100 * (w['wall_s'] / d['wall_s'] - 1):+.0f}% wall, "
+              f"{100 * (w['cpu_s'] / d['cpu_s'] - 1):+.0f}% CPU")
 
 
 if __name__ == "__main__":
