@@ -145,6 +145,10 @@ def register(app: typer.Typer) -> None:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
         ident = _identity(db) if (build or aircraft or operator or country) else None
+        if build and st.derived("legs").num_rows == 0:
+            console.print("[yellow]no legs in this store yet: rotations, foreign operations, basing, "
+                          "co-location and gaps between legs need them — run `tailwatch build` "
+                          "(legs, stops and findings) after ingest[/yellow]")
         if build:
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), console=console) as bar:
