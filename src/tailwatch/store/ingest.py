@@ -190,6 +190,19 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+def table_sha256(table: pa.Table) -> str:
+    """sha256 over a table's schema and column buffers (no copy), to recognise a table ingested before."""
+    h = hashlib.sha256(table.schema.serialize().to_pybytes())
+    for batch in table.to_batches():
+        h.update(batch.num_rows.to_bytes(8, "little"))
+        for col in batch.columns:
+            h.update(col.offset.to_bytes(8, "little"))
+            for buf in col.buffers():
+                if buf is not None:
+                    h.update(memoryview(buf))
+    return h.hexdigest()
+
+
 def conform(batch: pa.RecordBatch | pa.Table, file_id: int, receiver: str | None, path: str,
             rejects: Rejects) -> pa.Table:
     """A reader's or decoder's batch as a ``POSITIONS`` table with ``file_id``/``receiver`` filled.
@@ -471,10 +484,7 @@ def ingest_file(
 def ingest_table(root: Path, table: pa.Table, label: str, receiver: str | None, ledger: Ledger,
                  flush_rows: int, memory_limit: str | None) -> FileReport:
     """Ingest an in-memory ``POSITIONS`` table as if it were a file called ``label``."""
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as w:
-        w.write_table(table)
-    sha = hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+    sha = table_sha256(table)
     rep = FileReport(path=label, format=str(table.column("source")[0]) if table.num_rows and
                      "source" in table.column_names else None, size=table.nbytes)
     if sha in ledger.done:
