@@ -113,3 +113,13 @@ def test_from_folder_verifies_against_manifest(shared_data: Path, tmp_path: Path
     (bad / "plane_alert_db/plane-alert-db.csv").write_bytes(data.replace(b"5U-MBH", b"5U-MBX"))
     with pytest.raises(InputError, match=r"plane-alert-db\.csv.*MANIFEST\.tsv"):
         update_from_folder(bad, tmp_path / "db2")
+
+
+def test_refuses_to_replace_a_foreign_folder(shared_data: Path, tmp_path: Path) -> None:
+    precious = tmp_path / "notes"
+    precious.mkdir()
+    (precious / "todo.txt").write_text("keep me")
+    with pytest.raises(TailwatchError, match="refusing to replace"):
+        update_from_folder(shared_data, precious)
+    assert (precious / "todo.txt").read_text() == "keep me"
+

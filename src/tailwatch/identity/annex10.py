@@ -15,7 +15,7 @@ decisions, not part of Table 9-1, and are only known from a database (VRS
 code-blocks) — :mod:`tailwatch.identity.blocks` prefers the database when present.
 
 >>> t = annex10_table()
->>> row = t.filter(t["iso2"] == "NE").to_pylist()[0]
+>>> row = t.filter(pa.compute.equal(t["iso2"], "NE")).to_pylist()[0]
 >>> f"{row['start']:06X}-{row['finish']:06X}", row["name"]
 ('062000-062FFF', 'Niger')
 """
@@ -23,6 +23,7 @@ code-blocks) — :mod:`tailwatch.identity.blocks` prefers the database when pres
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute
 
 _K = 1024
 _SIZE = {"1K": _K, "4K": 4 * _K, "32K": 32 * _K, "256K": 256 * _K, "1M": 1024 * _K}

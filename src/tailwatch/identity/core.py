@@ -122,6 +122,8 @@ class Identity:
         self._merged: pa.Table | None = None
         self._ext: pa.Table | None = None
         self._lut: npt.NDArray[np.int32] | None = None
+        self._codes: dict[str, tuple[int, pa.Array]] = {}
+        self._patterns: list[pa.Array] = []
         self._formats: RegistrationFormats | None = None
 
     # ----------------------------------------------------------------- databases
@@ -359,6 +361,22 @@ class Identity:
             lut[us] = np.arange(m, m + u, dtype=np.int32)
             lut[keys] = np.arange(m, dtype=np.int32)
             self._ext, self._lut = ext.combine_chunks(), lut
+            # Text columns become dictionaries over the extended table. Parquet cannot store nulls
+            # *inside* a dictionary, so each dictionary is null-free ("" for null) and the nulls
+            # live in the indices' validity: one bit-gather per distinct validity pattern
+            # (a field and its *_source share one).
+            self._codes = {}
+            patterns: list[npt.NDArray[np.bool_]] = []
+            for name in self._ext.column_names:
+                col = self._ext[name].combine_chunks()
+                if not pa.types.is_string(col.type):
+                    continue
+                valid = pc.is_valid(col).to_numpy(zero_copy_only=False)
+                group = next((i for i, p in enumerate(patterns) if np.array_equal(p, valid)), len(patterns))
+                if group == len(patterns):
+                    patterns.append(valid)
+                self._codes[name] = (group, pc.fill_null(col, ""))
+            self._patterns = [pa.array(p) for p in patterns]
         return self._ext, self._lut
 
     # ----------------------------------------------------------------- public API
@@ -372,13 +390,21 @@ class Identity:
         values, valid = addresses_of(icao24)
         ok = valid & (values >= 0) & (values < ADDRESS_SPACE)
         rows = lut[np.where(ok, values, 0)]
-        idx = pa.array(rows, pa.int32(), mask=~ok)
+        row_arr = pa.array(rows, pa.int32())
+        ok_arr = None if ok.all() else pa.array(ok)
+        validity: dict[int, pa.Buffer] = {}
         out: dict[str, pa.Array] = {"icao24": pa.array(np.where(ok, values, 0).astype(np.int32), pa.int32(),
                                                        mask=~valid)}
         for name in ext.column_names:
             col = ext[name].chunk(0) if ext[name].num_chunks else pa.nulls(0, ext[name].type)
-            if pa.types.is_string(col.type):
-                out[name] = pa.DictionaryArray.from_arrays(idx, col, safe=False)
+            if name in self._codes:
+                group, values = self._codes[name]
+                if group not in validity:
+                    bits = pc.take(self._patterns[group], row_arr)
+                    validity[group] = (pc.and_(bits, ok_arr) if ok_arr is not None else bits).buffers()[1]
+                indices = pa.Array.from_buffers(pa.int32(), len(rows), [validity[group], row_arr.buffers()[1]],
+                                                null_count=-1)
+                out[name] = pa.DictionaryArray.from_arrays(indices, values, safe=False)
             else:
                 arr = col.to_numpy(zero_copy_only=False)
                 out[name] = pa.array(arr[rows], col.type, mask=~ok)

@@ -153,6 +153,10 @@ def _install(stage: Path, target: Path, manifest: dict[str, object]) -> None:
 
 
 def _stage(target: Path) -> Path:
+    if target.exists() and (not target.is_dir() or (any(target.iterdir())
+                                                    and not (target / "manifest.json").is_file())):
+        raise TailwatchError(f"refusing to replace {target}: it is not a folder installed by "
+                             f"`tailwatch db update` (no manifest.json); choose an empty or new folder")
     target.parent.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=target.name + ".new-", dir=target.parent))
 
