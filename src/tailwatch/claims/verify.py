@@ -243,18 +243,23 @@ class _Checker:
         skipped = sorted({p for _, _, p in gap_iv if p})
         gaps = ""
         if gap_iv:
-            gaps = f" ({len(exact_iv)} with every landing seen, {len(gap_iv)} without the landing at {', '.join(skipped)}"
-            low = self.coverage(skipped, int(t[spans[0][0]]), int(t[spans[-1][1] - 1]) + _US_DAY, low=True)
-            ev["coverage"] = [f"{p}: {c[0]} low-altitude positions on {c[2]} day(s)" for p, c in
-                              ((p, self.coverage([p], int(t[spans[0][0]]), None, low=True)) for p in skipped)]
-            if low[0] == 0:
-                gaps += f": not observable, no receiver saw any aircraft low near {', '.join(skipped)})"
+            t_end = _times(legs, "t_end")
+            # was anything seen low near the unseen stop while each of those rotations was flown?
+            covered = [iv for iv in gap_iv if iv[2] and self.coverage(
+                [iv[2]], int(t[iv[0]]), int(t_end[iv[1] - 1]), low=True)[0] > 0]
+            ev["coverage"] = [f"{p}: low-altitude positions on {self.coverage([p], None, None, low=True)[2]} day(s)"
+                              for p in skipped]
+            gaps = (f" ({len(exact_iv)} with every landing seen, {len(gap_iv)} without the landing at "
+                    f"{', '.join(skipped)}: ")
+            if not covered:
+                gaps += "not observable, no receiver saw any aircraft low near it then)"
             else:
-                gaps += ", although low-altitude coverage there existed)"
+                gaps += (f"{len(gap_iv) - len(covered)} when it was not observable, {len(covered)} although "
+                         "receivers saw aircraft low near it then)")
                 if not exact_iv:
                     return Verdict(claim.claim_id, "ambiguous",
                                    f"{count} sequence(s) of legs match {route} only without a landing at "
-                                   f"{', '.join(skipped)}, where receivers saw aircraft low on some days", ev)
+                                   f"{', '.join(skipped)}, where receivers saw aircraft low at those times", ev)
         if count >= claim.min_count or (exact_iv and best_finding >= claim.min_count):
             return Verdict(claim.claim_id, "supported",
                            f"{max(count, best_finding)} sequence(s) of legs match {route}{gaps}", ev)
