@@ -135,3 +135,17 @@ def test_watchlist_tags_join_plane_alert(tmp_path: Path, shared_data: Path) -> N
     assert rows[0]["tags_source"] == "plane-alert-db, watch list"
     assert rows[0]["category"] == "Governments"
     assert rows[1]["tags"] == "watch: made up" and rows[1]["category"] == "Watch list"
+
+
+def test_annotate_output_round_trips_through_parquet(tmp_path: Path, shared_data: Path) -> None:
+    import pyarrow.parquet as pq
+
+    ident = load_identity(_pad(tmp_path / "db", shared_data, REAL_PAD_ROWS), watchlist=None)
+    icao = pa.chunked_array([pa.array([0x062F01, None], pa.int32()), pa.array([0x062FFE], pa.int32())])
+    table = ident.annotate(icao)
+    pq.write_table(table, tmp_path / "x.parquet")
+    back = pq.read_table(tmp_path / "x.parquet").to_pylist()
+    assert back == table.to_pylist()
+    assert [r["registration"] for r in back] == ["5U-MBH", None, None]
+    assert [r["note"] for r in back] == [None, None, "not in any database"]
+    assert [r["country"] for r in back] == ["Niger", None, "Niger"]
