@@ -17,6 +17,7 @@ def _register() -> None:
     # Each module adds its commands to ``app``; imported here, not at package import.
     # Keep one line per module, sorted.
     from tailwatch.cli import aircraft; aircraft.register(app)  # noqa: E702, I001
+    from tailwatch.cli import decode; decode.register(app)  # noqa: E702, I001
     from tailwatch.cli import demo; demo.register(app)  # noqa: E702, I001
     from tailwatch.cli import findings; findings.register(app)  # noqa: E702, I001
     from tailwatch.cli import formats; formats.register(app)  # noqa: E702, I001

@@ -1,0 +1,32 @@
+"""``tailwatch decode``: real captures to JSON/CSV without a store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tailwatch.cli.main import _register, app
+
+
+def test_decode_json_positions_match_rs1090_count(shared_data: Path) -> None:
+    _register()
+    res = CliRunner().invoke(
+        app, ["decode", str(shared_data / "pymodes/sample_data_adsb.csv"), "--positions", "-f", "json"]
+    )
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert len(rows) == 772  # rs1090 0.7.0 decodes 772 positions from this capture
+    assert {r["icao24"] for r in rows} == {"406B90"}
+
+
+def test_decode_reports_rejects_with_offsets(shared_data: Path, tmp_path: Path) -> None:
+    _register()
+    out = tmp_path / "beast.csv"
+    res = CliRunner().invoke(
+        app, ["decode", str(shared_data / "traffic_samples/dump1090/sample_dump1090.bin"), "-f", "csv", "-o", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    assert out.read_text().startswith('"time","icao24"')
+    assert "unverified address" in res.stderr and "frame at offset" in res.stderr
