@@ -56,7 +56,11 @@ def _gather(data: npt.NDArray[Any], starts: I64Array, lengths: I64Array) -> npt.
     """Concatenate ``data[s:s+l]`` for every row, vectorised."""
     total = int(lengths.sum())
     if total == 0:
-        return np.zeros(0, np.uint8)
+        return np.zeros(0, data.dtype)
+    width = int(lengths[0])
+    if (lengths == width).all():  # fixed width (the usual case): a cheap 2-D gather
+        out: npt.NDArray[Any] = data[(starts[:, None] + np.arange(width)).ravel()]
+        return out
     ends = np.cumsum(lengths)
     idx = np.arange(total, dtype=np.int64) - np.repeat(ends - lengths, lengths) + np.repeat(starts, lengths)
     return data[idx]
