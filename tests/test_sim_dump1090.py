@@ -77,7 +77,7 @@ def dump1090_sbs(beast: bytes) -> list[list[str]]:
 
         thread = threading.Thread(target=drain)
         thread.start()
-        time.sleep(0.3)  # let the server register the SBS client
+        time.sleep(1.0)  # let the server register the SBS client (its main loop accepts it)
         with socket.create_connection(("127.0.0.1", bi), timeout=5) as writer:
             writer.sendall(beast)
             time.sleep(0.5)
