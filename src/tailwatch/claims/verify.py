@@ -262,7 +262,8 @@ class _Checker:
                                    f"{', '.join(skipped)}, where receivers saw aircraft low at those times", ev)
         if count >= claim.min_count or (exact_iv and best_finding >= claim.min_count):
             return Verdict(claim.claim_id, "supported",
-                           f"{max(count, best_finding)} sequence(s) of legs match {route}{gaps}", ev)
+                           f"{count} sequence(s) of legs match {route}{gaps}"
+                           + (f"; the rotation finding counts {best_finding}" if best_finding else ""), ev)
         if count:
             return Verdict(claim.claim_id, "ambiguous",
                            f"only {count} sequence(s) of legs match{gaps}; the article says at least {claim.min_count}",
