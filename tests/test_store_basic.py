@@ -79,13 +79,19 @@ def test_layout_counts_and_sorting(tmp_path: Path, qs: pa.Table) -> None:
     days = sorted(p.name for p in (tmp_path / "s/positions").iterdir())
     assert days == ["day=2021-10-07"]
     parts = sorted((tmp_path / "s/positions/day=2021-10-07").glob("*.parquet"))
-    assert [p.name for p in parts] == [f"f{rep.file_id}-0.parquet"]
-    part = pq.read_table(parts[0])
-    assert part.schema.remove_metadata().equals(POSITIONS)
-    icao = part.column("icao24").to_numpy()
-    t = part.column("time").cast(pa.int64()).to_numpy()
-    assert np.all((np.diff(icao) > 0) | ((np.diff(icao) == 0) & (np.diff(t) >= 0)))
-    assert set(part.column("file_id").to_pylist()) == {rep.file_id}
+    # one or more parts (large days are written as several parts in parallel), all of this file
+    assert {p.name.rsplit("-", 1)[0] for p in parts} == {f"f{rep.file_id}"}
+    assert sorted(p.name for p in parts) == sorted(f"f{rep.file_id}-{n}.parquet" for n in range(len(parts)))
+    in_parts = 0
+    for path in parts:
+        part = pq.read_table(path)
+        assert part.schema.remove_metadata().equals(POSITIONS)
+        icao = part.column("icao24").to_numpy()
+        t = part.column("time").cast(pa.int64()).to_numpy()
+        assert np.all((np.diff(icao) > 0) | ((np.diff(icao) == 0) & (np.diff(t) >= 0)))
+        assert set(part.column("file_id").to_pylist()) == {rep.file_id}
+        in_parts += part.num_rows
+    assert in_parts == QS_ROWS
     got = store.positions()
     assert got.num_rows == QS_ROWS
     assert got.schema.equals(POSITIONS)

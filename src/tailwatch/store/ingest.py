@@ -22,7 +22,10 @@ from __future__ import annotations
 import glob
 import hashlib
 import importlib
+import itertools
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -48,6 +51,9 @@ _JOIN = " AND ".join(
     + [f"u.{c} IS NOT DISTINCT FROM e.{c}" for c in _KEY_COLS[2:]]
 )
 _US_PER_DAY = 86_400_000_000
+#: Parts of a day with more rows than this are written as several parts in parallel.
+_PART_SPLIT_ROWS = 100_000
+_WRITERS = max(1, min(4, os.cpu_count() or 1))
 _GLOB_CHARS = set("*?[")
 
 
@@ -283,6 +289,26 @@ def _first_occurrences(rows: pa.Table) -> np.ndarray[Any, Any]:
     return out
 
 
+def _pieces(icao: np.ndarray[Any, Any], min_rows: int, k: int) -> list[tuple[int, int]]:
+    """Split an icao24-sorted run into at most ``k`` pieces of at least ``min_rows`` rows, at aircraft boundaries.
+
+    >>> import numpy as np
+    >>> _pieces(np.array([1, 1, 2, 2, 3, 3]), 2, 2)
+    [(0, 2), (2, 6)]
+    >>> _pieces(np.array([1, 1, 2]), 5, 2)
+    [(0, 3)]
+    """
+    n = len(icao)
+    k = max(1, min(k, n // max(min_rows, 1)))
+    cuts = [0]
+    for j in range(1, k):
+        c = int(np.searchsorted(icao, icao[min(n * j // k, n - 1)], side="left"))
+        if c > cuts[-1]:
+            cuts.append(c)
+    cuts.append(n)
+    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+
+
 def _iso(us: int) -> str:
     """ISO text of a UTC time in microseconds, for a DuckDB literal.
 
@@ -372,11 +398,19 @@ class FileWriter:
             return
         starts = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
         ends = np.r_[starts[1:], len(d)]
+        icao = out.column("icao24").to_numpy()
+        jobs: list[tuple[pa.Table, Path]] = []
         for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-            part = out.slice(s, e - s)
             day = str(np.datetime64(int(d[s]), "D"))
-            write_atomic(part, part_path(self.root, day, self.file_id, self.n_parts))
-            self.n_parts += 1
+            for a, b in _pieces(icao[s:e], _PART_SPLIT_ROWS, _WRITERS):
+                jobs.append((out.slice(s + a, b - a), part_path(self.root, day, self.file_id, self.n_parts)))
+                self.n_parts += 1
+        if len(jobs) > 1:  # Parquet encoding releases the GIL: write parts on all cores
+            with ThreadPoolExecutor(max_workers=min(_WRITERS, len(jobs))) as pool:
+                list(pool.map(lambda job: write_atomic(*job), jobs))
+        else:
+            for job in jobs:
+                write_atomic(*job)
         self.rows_stored += out.num_rows
         pairs = pa.table({"icao24": out.column("icao24"), "d": pa.array(d.astype(np.int32))})
         pairs = pairs.group_by(["icao24", "d"], use_threads=False).aggregate([])
