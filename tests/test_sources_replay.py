@@ -82,3 +82,17 @@ def test_sbs_bad_lines(dump1090_capture: Capture, tmp_path: Path) -> None:  # no
     assert rejects.counts["note: SBS non-MSG line skipped"] == 1
     assert {s.location for s in rejects.samples} >= {"line 6", "line 11"}
     assert t.num_rows == 319 - 2 - rejects.counts.get("bad SBS date/time", 0)
+
+
+def test_sbs_fast_and_line_paths_agree(dump1090_capture: Capture, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    # Clean blocks go through Arrow's CSV reader; unusual ones line by line. Same rows either way.
+    from tailwatch.sources import sbs
+
+    fast, _ = table_of("sbs", dump1090_capture.sbs)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise sbs._Unusual("forced")
+
+    monkeypatch.setattr(sbs.SbsReader, "_fast", refuse)
+    slow, _ = table_of("sbs", dump1090_capture.sbs)
+    assert fast.num_rows == 319 and fast.equals(slow)

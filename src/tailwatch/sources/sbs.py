@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from tailwatch.errors import InputError, Rejects
 from tailwatch.sources._arrow import (
@@ -60,75 +62,134 @@ class SbsReader:
         return bool(lines) and good >= max(1, len(lines) // 2)
 
     def read(self, path: Path, rejects: Rejects, chunk_rows: int = 500_000) -> Iterator[Chunk]:
-        """Yield one ``POSITIONS`` row per ``MSG`` line."""
+        """Yield one ``POSITIONS`` row per ``MSG`` line.
+
+        Each block is first read by Arrow's CSV reader with typed columns (fast); a block
+        with anything unusual (other field counts, text in numeric fields, bad dates) is
+        re-read line by line so that every bad line is named.
+        """
         p = str(path)
-        tz = self.options.sbs_tz
         for block, first, pos in iter_blocks(path):
             if b"\x00" in block[:4096]:
                 raise InputError(p, f"line {first}", "binary data, not SBS text (NUL bytes)")
-            lines = split_lines(block)
-            lineno = np.arange(first, first + len(lines), dtype=np.int64)
-            blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(lines)), 0).to_numpy(zero_copy_only=False)
-            fields = pc.split_pattern(lines, ",")
-            kind = pc.list_element(fields, 0)
-            nf = pc.list_value_length(fields).to_numpy(zero_copy_only=False)
-            is_msg = pc.equal(kind, "MSG").to_numpy(zero_copy_only=False)
-            other = pc.is_in(kind, pa.array(OTHER)).to_numpy(zero_copy_only=False)
-            if other.any():
-                rejects.add("note: SBS non-MSG line skipped", p, f"line {int(lineno[other][0])}",
-                            n=int(other.sum()))
-            reject_rows(~blank & ~is_msg & ~other, "not an SBS line", p, "line", lineno, rejects, lines)
-            short = is_msg & (nf < 22)
-            reject_rows(short, "too few SBS fields", p, "line", lineno, rejects, lines)
-            sel = np.nonzero(is_msg & ~short)[0]
-            if not len(sel):
-                continue
-            f = fields.take(pa.array(sel))
-            where = lineno[sel]
-
-            def col(i: int, f: pa.Array = f) -> pa.Array:
-                a = pc.utf8_trim_whitespace(pc.list_element(f, i))
-                return pc.if_else(pc.equal(pc.utf8_length(a), 0), pa.scalar(None, pa.large_string()), a)
-
-            date = pc.coalesce(col(6), col(8))
-            clock = pc.coalesce(col(7), col(9))
-            stamp = pc.binary_join_element_wise(pc.replace_substring(date, "/", "-"), clock,
-                                                pa.scalar(" ", pa.large_string()))
-            ok_t = pc.fill_null(pc.match_substring_regex(
-                stamp, r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$"), False)
-            stamp = pc.if_else(ok_t, stamp, pa.scalar(None, pa.large_string()))
-            local = stamp.cast(pa.timestamp("us"))
-            utc = pc.assume_timezone(local, tz, ambiguous="earliest", nonexistent="earliest") if tz != "UTC" \
-                else local.cast(pa.timestamp("us", tz="UTC"))
-            t_us = utc.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
-            t_us[~ok_t.to_numpy(zero_copy_only=False)] = np.nan
-            icao, ok_icao, _ = icao_ints(col(4))
-            bad_t = np.isnan(t_us)
-            reject_rows(bad_t, "bad SBS date/time", p, "line", where, rejects, stamp)
-            reject_rows(~ok_icao & ~bad_t, "bad icao24 address", p, "line", where, rejects, col(4))
-            squawk = squawk_text(col(17))
-            assert squawk is not None
-            emerg_flag = _flag(col(19))
-            code = pc.fill_null(pc.cast(pc.index_in(squawk, pa.array(list(EMERGENCY_OF_SQUAWK))), pa.int8()), -1)
-            state = pc.take(pa.array([*EMERGENCY_OF_SQUAWK.values(), None], pa.int8()),
-                            pc.if_else(pc.less(code, 0), 3, code))
-            emergency = pc.if_else(pc.fill_null(emerg_flag, False), state,
-                                   pc.if_else(pc.is_null(emerg_flag), pa.scalar(None, pa.int8()), pa.scalar(0, pa.int8())))
-            keep = np.nonzero(~bad_t & ok_icao)[0]
-            idx = pa.array(keep)
-            callsign = callsign_text(col(10))
-            assert callsign is not None
-            cols: dict[str, pa.Array | np.ndarray | None] = {
-                "time": np.round(t_us[keep]).astype(np.int64), "icao24": icao[keep],
-                "callsign": callsign.take(idx),
-                "alt_baro": numeric(col(11)), "gs": numeric(col(12)), "track": numeric(col(13)),
-                "lat": numeric(col(14)), "lon": numeric(col(15)), "vrate": numeric(col(16)),
-                "squawk": squawk, "emergency": emergency, "on_ground": _flag(col(21)),
-            }
-            for k in ("alt_baro", "gs", "track", "lat", "lon", "vrate", "squawk", "emergency", "on_ground"):
-                a = cols[k]
-                assert isinstance(a, pa.Array)
-                cols[k] = a.take(idx)
-            for i in range(0, len(keep), chunk_rows):
+            try:
+                cols = self._fast(block, first, p, rejects)
+            except _Unusual:
+                cols = self._slow(block, first, p, rejects)
+            n = len(cols["time"])
+            for i in range(0, n, chunk_rows):
                 part = {k: (v[i : i + chunk_rows] if v is not None else None) for k, v in cols.items()}
-                yield Chunk("positions", positions_batch(part, self.name, len(keep[i : i + chunk_rows])), pos)
+                yield Chunk("positions", positions_batch(part, self.name, min(chunk_rows, n - i)), pos)
+
+    def _fast(self, block: bytes, first: int, path: str, rejects: Rejects) -> dict[str, Any]:
+        """Typed Arrow CSV parse of a clean block; raises ``_Unusual`` for anything else."""
+        notes: list[int] = []
+        unusual: list[str] = []
+
+        def invalid(row: pacsv.InvalidRow) -> str:
+            kind = (row.text or "").split(",", 1)[0]
+            if kind in OTHER:
+                notes.append(1)
+            else:
+                unusual.append(kind)
+            return "skip"
+
+        types = {str(i): pa.string() for i in range(22)} | {str(i): pa.float64() for i in range(11, 17)}
+        try:
+            t = pacsv.read_csv(
+                pa.BufferReader(block),
+                read_options=pacsv.ReadOptions(column_names=[str(i) for i in range(22)]),
+                parse_options=pacsv.ParseOptions(invalid_row_handler=invalid),
+                convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True),
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise _Unusual(str(exc)) from None
+        if unusual or not pc.all(pc.equal(t.column("0"), "MSG")).as_py():
+            raise _Unusual("non-MSG or short lines")
+        if t.num_rows + len(notes) != block.count(b"\n") + (0 if block.endswith(b"\n") else 1):
+            raise _Unusual("blank lines: line numbers need the slow path")
+        if notes:
+            rejects.add("note: SBS non-MSG line skipped", path, f"line {first}", n=len(notes))
+        col = {i: t.column(str(i)).combine_chunks() for i in (4, 6, 7, 8, 9, 10, 17, 19, 21)}
+        try:
+            t_us = self._times(pc.coalesce(col[6], col[8]), pc.coalesce(col[7], col[9]))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise _Unusual(str(exc)) from None
+        icao, ok, _ = icao_ints(col[4])
+        if not ok.all() or np.isnan(t_us).any():
+            raise _Unusual("bad address or time")
+        nums = {k: t.column(str(i)).combine_chunks() for k, i in _NUM_FIELDS.items()}
+        return self._columns(t_us, icao, col[10], col[17], col[19], col[21], nums)
+
+    def _times(self, date: pa.Array, clock: pa.Array) -> np.ndarray:
+        """Epoch microseconds (float, NaN when missing) from SBS date and time text."""
+        sep = pa.scalar(" ", date.type)
+        stamp = pc.binary_join_element_wise(pc.replace_substring(date, "/", "-"), clock.cast(date.type), sep)
+        local = stamp.cast(pa.timestamp("us"))
+        tz = self.options.sbs_tz
+        utc = pc.assume_timezone(local, tz, ambiguous="earliest", nonexistent="earliest") if tz != "UTC" \
+            else local.cast(pa.timestamp("us", tz="UTC"))
+        return np.asarray(utc.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+    @staticmethod
+    def _columns(t_us: np.ndarray, icao: np.ndarray, callsign: pa.Array, squawk_col: pa.Array,
+                 emerg_col: pa.Array, ground_col: pa.Array, nums: dict[str, pa.Array]) -> dict[str, Any]:
+        squawk = squawk_text(squawk_col)
+        assert squawk is not None
+        emerg_flag = _flag(emerg_col)
+        code = pc.fill_null(pc.cast(pc.index_in(squawk, pa.array(list(EMERGENCY_OF_SQUAWK))), pa.int8()), -1)
+        state = pc.take(pa.array([*EMERGENCY_OF_SQUAWK.values(), None], pa.int8()),
+                        pc.if_else(pc.less(code, 0), 3, code))
+        emergency = pc.if_else(pc.fill_null(emerg_flag, False), state,
+                               pc.if_else(pc.is_null(emerg_flag), pa.scalar(None, pa.int8()),
+                                          pa.scalar(0, pa.int8())))
+        return {"time": np.round(np.nan_to_num(t_us)).astype(np.int64), "icao24": icao, "callsign": callsign_text(callsign),
+                "squawk": squawk, "emergency": emergency, "on_ground": _flag(ground_col), **nums}
+
+    def _slow(self, block: bytes, first: int, p: str, rejects: Rejects) -> dict[str, Any]:
+        """Line-by-line (still vectorised) parse that names every bad line."""
+        lines = split_lines(block)
+        lineno = np.arange(first, first + len(lines), dtype=np.int64)
+        blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(lines)), 0).to_numpy(zero_copy_only=False)
+        fields = pc.split_pattern(lines, ",")
+        kind = pc.list_element(fields, 0)
+        nf = pc.list_value_length(fields).to_numpy(zero_copy_only=False)
+        is_msg = pc.equal(kind, "MSG").to_numpy(zero_copy_only=False)
+        other = pc.is_in(kind, pa.array(OTHER)).to_numpy(zero_copy_only=False)
+        if other.any():
+            rejects.add("note: SBS non-MSG line skipped", p, f"line {int(lineno[other][0])}", n=int(other.sum()))
+        reject_rows(~blank & ~is_msg & ~other, "not an SBS line", p, "line", lineno, rejects, lines)
+        short = is_msg & (nf < 22)
+        reject_rows(short, "too few SBS fields", p, "line", lineno, rejects, lines)
+        sel = np.nonzero(is_msg & ~short)[0]
+        f = fields.take(pa.array(sel))
+        where = lineno[sel]
+
+        def col(i: int) -> pa.Array:
+            a = pc.utf8_trim_whitespace(pc.list_element(f, i))
+            return pc.if_else(pc.equal(pc.utf8_length(a), 0), pa.scalar(None, pa.large_string()), a)
+
+        date, clock = pc.coalesce(col(6), col(8)), pc.coalesce(col(7), col(9))
+        ok_t = pc.fill_null(pc.match_substring_regex(
+            pc.binary_join_element_wise(date, clock, pa.scalar(" ", pa.large_string())),
+            r"^\d{4}[/-]\d{2}[/-]\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$"), False)
+        null = pa.scalar(None, pa.large_string())
+        t_us = self._times(pc.if_else(ok_t, date, null), pc.if_else(ok_t, clock, null))
+        icao, ok_icao, _ = icao_ints(col(4))
+        bad_t = np.isnan(t_us)
+        reject_rows(bad_t, "bad SBS date/time", p, "line", where, rejects, pc.binary_join_element_wise(
+            date, clock, pa.scalar(" ", pa.large_string())))
+        reject_rows(~ok_icao & ~bad_t, "bad icao24 address", p, "line", where, rejects, col(4))
+        keep = np.nonzero(~bad_t & ok_icao)[0]
+        idx = pa.array(keep, pa.int64())
+        nums = {k: numeric(col(i)) for k, i in _NUM_FIELDS.items()}
+        out = self._columns(t_us, icao, col(10), col(17), col(19), col(21), nums)
+        return {k: (v[keep] if isinstance(v, np.ndarray) else v.take(idx)) for k, v in out.items()}
+
+
+class _Unusual(Exception):
+    """A block the fast CSV path does not take (it goes through the line-by-line path)."""
+
+
+#: POSITIONS column -> SBS field index (0-based) of the numeric fields.
+_NUM_FIELDS = {"alt_baro": 11, "gs": 12, "track": 13, "lat": 14, "lon": 15, "vrate": 16}
