@@ -96,3 +96,12 @@ def test_sbs_fast_and_line_paths_agree(dump1090_capture: Capture, monkeypatch: p
     monkeypatch.setattr(sbs.SbsReader, "_fast", refuse)
     slow, _ = table_of("sbs", dump1090_capture.sbs)
     assert fast.num_rows == 319 and fast.equals(slow)
+
+
+def test_sbs_heartbeats_and_notes(dump1090_capture: Capture, tmp_path: Path) -> None:  # noqa: F811
+    # dump1090 sends a bare CRLF as heartbeat; BaseStation also writes STA/AIR lines.
+    text = dump1090_capture.sbs.read_bytes().replace(b"\r\n", b"\r\n\r\n", 3)
+    p = tmp_path / "hb.sbs"
+    p.write_bytes(b"AIR,,333,1,4CA2D6,10105,2024/01/01,10:00:00.000,2024/01/01,10:00:00.000\r\n" + text)
+    t, rejects = table_of("sbs", p)
+    assert t.num_rows == 319 and rejects.counts == {"note: SBS non-MSG line skipped": 1}

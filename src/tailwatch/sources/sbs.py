@@ -106,8 +106,6 @@ class SbsReader:
             raise _Unusual(str(exc)) from None
         if unusual or not pc.all(pc.equal(t.column("0"), "MSG")).as_py():
             raise _Unusual("non-MSG or short lines")
-        if t.num_rows + len(notes) != block.count(b"\n") + (0 if block.endswith(b"\n") else 1):
-            raise _Unusual("blank lines: line numbers need the slow path")
         if notes:
             rejects.add("note: SBS non-MSG line skipped", path, f"line {first}", n=len(notes))
         col = {i: t.column(str(i)).combine_chunks() for i in (4, 6, 7, 8, 9, 10, 17, 19, 21)}
