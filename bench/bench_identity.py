@@ -12,6 +12,7 @@ into a temporary folder with ``update_from_folder``).
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -64,6 +65,9 @@ def main() -> None:
     ident.annotate(icao[:1])  # builds the 2^24 lookup table once
     t_index = time.perf_counter() - t0
     t_tw = _best(lambda: ident.annotate(icao))
+    c0 = time.process_time()
+    ident.annotate(icao)
+    cpu_tw = time.process_time() - c0
     out = ident.annotate(icao)
     assert out.num_rows == args.rows
     t_tw_plain = _best(lambda: pa.table([c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c
@@ -83,8 +87,8 @@ def main() -> None:
 
     print(f"identity load (cached Parquet): {t_load:.3f} s, {known.num_rows} aircraft")
     print(f"lookup table build (once):      {t_index:.3f} s")
-    print(f"rows: {args.rows:,}")
-    print(f"tailwatch annotate (dictionary columns): {t_tw:.3f} s")
+    print(f"rows: {args.rows:,}; load average at end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"tailwatch annotate (dictionary columns): {t_tw:.3f} s wall, {cpu_tw:.3f} s CPU")
     print(f"tailwatch annotate + decode to plain strings: {t_tw_plain:.3f} s")
     print(f"polars left join (peer):  {t_pl:.3f} s   ratio peer/tailwatch = {t_pl / t_tw:.1f}x")
     print(f"duckdb left join (peer):  {t_dd:.3f} s   ratio peer/tailwatch = {t_dd / t_tw:.1f}x")

@@ -392,7 +392,7 @@ class Identity:
         rows = lut[np.where(ok, values, 0)]
         row_arr = pa.array(rows, pa.int32())
         ok_arr = None if ok.all() else pa.array(ok)
-        validity: dict[int, pa.Buffer] = {}
+        validity: dict[int, pa.Buffer | None] = {}
         out: dict[str, pa.Array] = {"icao24": pa.array(np.where(ok, values, 0).astype(np.int32), pa.int32(),
                                                        mask=~valid)}
         for name in ext.column_names:
@@ -400,8 +400,12 @@ class Identity:
             if name in self._codes:
                 group, values = self._codes[name]
                 if group not in validity:
-                    bits = pc.take(self._patterns[group], row_arr)
-                    validity[group] = (pc.and_(bits, ok_arr) if ok_arr is not None else bits).buffers()[1]
+                    pattern = self._patterns[group]
+                    if pattern.false_count == 0:  # never null (e.g. aircraft_class)
+                        validity[group] = ok_arr.buffers()[1] if ok_arr is not None else None
+                    else:
+                        bits = pc.take(pattern, row_arr)
+                        validity[group] = (pc.and_(bits, ok_arr) if ok_arr is not None else bits).buffers()[1]
                 indices = pa.Array.from_buffers(pa.int32(), len(rows), [validity[group], row_arr.buffers()[1]],
                                                 null_count=-1)
                 out[name] = pa.DictionaryArray.from_arrays(indices, values, safe=False)
