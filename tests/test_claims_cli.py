@@ -150,3 +150,31 @@ def test_check_article_api(store_dir: Path, seed: str, identity: object) -> None
     assert [(c.kind, v.verdict) for c, v in got] == [
         ("operation", "supported"), ("period", "supported"), ("aircraft", "supported"),
         ("route", "supported"), ("event", "supported")]
+
+
+def test_cli_without_databases_says_why_and_uses_declared_aircraft(store_dir: Path, tmp_path: Path,
+                                                                  shared_data: Path) -> None:
+    import shutil
+
+    from tailwatch.cli.context import declare_aircraft
+
+    _register()
+    seed_path = shared_data.parent / "seed" / "sahel-c130-article.txt"
+    empty_db = tmp_path / "no-db"
+    empty_db.mkdir()
+    r = CliRunner().invoke(app, ["verify", str(seed_path), "--store", str(store_dir), "--db", str(empty_db),
+                                 "--format", "json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    aircraft = next(c for c in doc["claims"] if c["kind"] == "aircraft")
+    assert aircraft["verdict"] == "ambiguous" and "no aircraft database loaded" in aircraft["reason"]
+    # the same store with the scenario's aircraft declared in it (as `tailwatch demo` does)
+    declared_store = tmp_path / "declared"
+    shutil.copytree(store_dir, declared_store)
+    records = pa.table({"icao24": pa.array([0x062F01], pa.int32()), "registration": ["5U-MBH"],
+                        "typecode": ["C130"], "operator": ["Niger Air Force"]})
+    declare_aircraft(open_store(declared_store), records, "scenario sahel-2023 (SIMULATED)")
+    r = CliRunner().invoke(app, ["verify", str(seed_path), "--store", str(declared_store), "--db", str(empty_db),
+                                 "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert [c["verdict"] for c in json.loads(r.stdout)["claims"]] == ["supported"] * 5

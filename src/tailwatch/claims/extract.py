@@ -46,7 +46,8 @@ _EVENTS = (
 )
 _AT_RE = re.compile(rf"\b(?:in|at|near|outside|into|over|on approach to)\s+(?:the\s+)?({_NAME})")
 _SUPPORT_RE = re.compile(r"\b(support\w*|provid\w*|provision|lend\w*|lent|suppl(?:y|ied|ying)|deploy\w*|"
-                         r"sen[dt]\w*|assist\w*|help\w*|back(?:ing|ed)|loan\w*|operat\w*|stationed|based)\b",
+                         r"sen[dt]\w*|assist\w*|help\w*|back(?:ing|ed)|loan\w*|operat\w*|stationed|based|"
+                         r"disposal|donat\w*|deliver\w*|transferr?\w*|gave|giv(?:es|en|ing)|handed)\b",
                          re.IGNORECASE)
 _BY_TO_RE = re.compile(rf"\bby\s+(?:the\s+)?({_NAME})\b[^.;]*?\bto\s+(?:the\s+)?({_NAME})")
 _ACTIVITY_RE = re.compile(r"\b(fl[yi]\w*|flights?|operat\w*|spotted|seen|tracked|trips?|rotations?)\b",
@@ -210,10 +211,12 @@ class _Extractor:
                                     unresolved=unresolved, on=on))
                 continue
             times = f", at least {count} times" if count > 1 else ""
+            since, until = dates.get("since"), dates.get("until")
+            times += (f", since {since}" if since else "") + (f", until {until}" if until else "")
             out.append(self.add(
                 s, "route", f"{self.who(s)} flew {self.names(places)}{times}", places=tuple(codes),
                 place_names=tuple(p.name for p in places), unresolved=unresolved, min_count=count,
-                round_trip=round_trip, since=dates.get("since"), until=dates.get("until"), on=on))
+                round_trip=round_trip, since=since, until=until, on=on))
         return out
 
     def recount(self, s: Sentence, routes: list[Claim]) -> None:

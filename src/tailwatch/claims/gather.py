@@ -148,8 +148,13 @@ def coverage_from_positions(positions: pa.Table, places: pa.Table) -> pa.Table:
 
 
 def gather(store: Any, claims: Sequence[Claim], identity: Any = None,
-           gazetteer: Gazetteer | None = None) -> Evidence:
-    """Everything :func:`verify_claims` needs about ``claims``, read from ``store``."""
+           gazetteer: Gazetteer | None = None, has_identity: bool | None = None) -> Evidence:
+    """Everything :func:`verify_claims` needs about ``claims``, read from ``store``.
+
+    ``has_identity`` says whether any aircraft database (or declared aircraft) stands behind
+    ``identity`` (default: whether ``identity`` is given), so an unresolved registration is
+    explained as "not in any database" or "no database loaded".
+    """
     g = gazetteer or Gazetteer.default()
     ident = identity_records(identity, claims)
     named = set(ident.column("icao24").to_pylist()) | {i for c in claims for i in c.icao24}
@@ -169,4 +174,5 @@ def gather(store: Any, claims: Sequence[Claim], identity: Any = None,
         a = g.airport(code) if code else None
         return None if a is None else str(a["country"])
 
-    return Evidence(legs, stops, findings, coverage, ident, country_of, has_identity=identity is not None)
+    known = identity is not None if has_identity is None else has_identity
+    return Evidence(legs, stops, findings, coverage, ident, country_of, has_identity=known)

@@ -20,15 +20,27 @@ class ReportFormat(enum.StrEnum):
     html = "html"
 
 
-def _identity(db: Path | None, err: Console) -> Any:
-    from tailwatch.errors import NoDatabaseError
+def _identity(store: Any, db: Path | None, err: Console) -> tuple[Any, bool]:
+    """The aircraft databases plus the aircraft declared in the store (e.g. by ``tailwatch demo``),
+    and whether anything stands behind them."""
+    from tailwatch.cli.context import DECLARED, store_identity
+    from tailwatch.errors import NoDatabaseError, StoreError
     from tailwatch.identity import load_identity
 
     try:
-        return load_identity(db)
+        load_identity(db, watchlist=None)  # lazy: only checks that a database is there
+        has_db, why = True, ""
     except NoDatabaseError as e:
-        err.print(f"[yellow]warning:[/yellow] {e}; registrations cannot be tied to addresses")
-        return None
+        has_db, why = False, str(e)
+    try:
+        declared = store.derived(DECLARED).num_rows
+    except StoreError:  # no declared aircraft in this store
+        declared = 0
+    if not has_db and not declared:
+        err.print(f"[yellow]warning:[/yellow] {why}; registrations cannot be tied to addresses")
+    if declared:
+        return store_identity(store, db), True
+    return load_identity(db, allow_missing=True, watchlist=None), has_db
 
 
 def verify_command(
@@ -70,7 +82,8 @@ def verify_command(
     try:
         with err.status(f"Checking {len(claims)} claims against {root}…"):
             st = open_store(root)
-            evidence = gather(st, claims, _identity(db, err))
+            identity, known = _identity(st, db, err)
+            evidence = gather(st, claims, identity, has_identity=known)
             verdicts = verify_claims(claims, evidence)
     except StoreError as e:
         err.print(f"[red]error:[/red] {e}")
