@@ -3,9 +3,10 @@
 Written from the standard (one row per State, in the standard's alphabetical
 order: first address of the block and block size), so that the country of
 registry of an address is known even on a machine with no aircraft database.
-ISO 3166 alpha-2 codes were added by hand. Two rows are not States of the
+ISO 3166 alpha-2 codes were added by hand. Three rows are not States of the
 table but blocks in general use: ``TW`` (Taiwan, 899000-8993FF) and the two
-ICAO blocks (``XA``; ICAO's own temporary and special-use allocations). Malta's
+ICAO blocks (``XA``, named "ICAO": F00000-F07FFF for temporary and F09000-F093FF for
+special-use allocations). Malta's
 block is the extended 4D2000-4D2FFF (older editions of the table list 1,024
 addresses, 4D2000-4D23FF).
 
@@ -218,8 +219,8 @@ C90000 1K VU Vanuatu
 08A000 4K ZM Zambia
 004000 1K ZW Zimbabwe
 899000 1K TW Taiwan
-F00000 32K XA ICAO (temporary allocations)
-F09000 1K XA ICAO (special use)
+F00000 32K XA ICAO
+F09000 1K XA ICAO
 """
 
 
