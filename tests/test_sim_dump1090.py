@@ -79,7 +79,10 @@ def dump1090_sbs(beast: bytes) -> list[list[str]]:
         thread.start()
         time.sleep(1.0)  # let the server register the SBS client (its main loop accepts it)
         with socket.create_connection(("127.0.0.1", bi), timeout=5) as writer:
-            writer.sendall(beast)
+            # in small pieces: dump1090 drops an output client whose socket buffer fills up
+            for i in range(0, len(beast), 2048):
+                writer.sendall(beast[i : i + 2048])
+                time.sleep(0.02)
             time.sleep(0.5)
         thread.join(timeout=30)
         reader.close()
