@@ -32,6 +32,10 @@ def _counts(verdicts: Sequence[Verdict]) -> str:
     return ", ".join(f"{c[k]} {k}" for k in VERDICTS if c[k]) or "no claims found"
 
 
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _items(values: list[str]) -> list[str]:
     if len(values) <= _MAX_ITEMS:
         return values
@@ -45,7 +49,7 @@ def to_markdown(claims: Sequence[Claim], verdicts: Sequence[Verdict], article: s
     meta = [f"store `{store}`" if store else "no store", f"checked {generated}" if generated else ""]
     out += [f"*{'; '.join(m for m in meta if m)}.* **{_counts(verdicts)}.**", "", f"> {NOTE}", ""]
     for c, v in zip(claims, verdicts, strict=True):
-        out.append(f"## {c.claim_id}. {_MARK[v.verdict]} {v.verdict} — {c.statement}")
+        out.append(f"## {c.claim_id}. {_MARK[v.verdict]} {v.verdict} — {_cap(c.statement)}")
         out.append("")
         out.append(f"> {c.sentence}  ")
         out.append(f"> — line {c.line}" + (f" (said {len(c.also) + 1} times)" if c.also else ""))
@@ -95,9 +99,10 @@ def to_html(claims: Sequence[Claim], verdicts: Sequence[Verdict], article: str,
         ev = "".join(f"<li><b>{e(k)}</b>: <span class='ev'>{e(', '.join(_items(vals)))}</span></li>"
                      for k, vals in v.evidence.items() if vals)
         parts.append(
-            f"<section class='claim' id='{e(c.claim_id)}'><h2>{e(c.claim_id)}. {e(c.statement)}</h2>"
+            f"<section class='claim' id='{e(c.claim_id)}'><h2>{e(c.claim_id)}. {e(_cap(c.statement))}</h2>"
             f"<span class='badge' style='background:{_COLOUR[v.verdict]}'>{e(v.verdict)}</span> {e(v.reason)}"
-            f"<blockquote>{e(c.sentence)}<br><small>line {c.line}</small></blockquote>"
+            f"<blockquote>{e(c.sentence)}<br><small>line {c.line}"
+            f"{f' · said {len(c.also) + 1} times' if c.also else ''}</small></blockquote>"
             f"{f'<ul>{ev}</ul>' if ev else ''}</section>")
     parts.append("</body></html>\n")
     return "".join(parts)
