@@ -158,7 +158,7 @@ def test_no_claims_from_text_without_any() -> None:
     assert extract_claims(text) == []
 
 
-@pytest.mark.parametrize("module", ["dates", "extract", "gazetteer", "refs"])
+@pytest.mark.parametrize("module", ["dates", "extract", "gazetteer", "refs", "render"])
 def test_doctests(module: str) -> None:
     result = doctest.testmod(importlib.import_module(f"tailwatch.claims.{module}"))
     assert result.attempted > 0 and result.failed == 0
