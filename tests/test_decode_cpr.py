@@ -134,3 +134,37 @@ def test_chunked_decoding_equals_one_call(shared_data: Path, cuts: list[int]) ->
     assert chunked.equals(pa.Table.from_batches([whole]))
     assert parts_rej.counts == whole_rej.counts
     assert whole.column("lat").null_count < whole.num_rows
+
+
+def test_spoofed_address_matches_rs1090_through_the_sequential_fallback() -> None:
+    """Two places 100 km apart under one address: a long chain of refusals (> MAX_PASSES passes)."""
+    import random
+
+    import tailwatch.decode.cpr as cpr
+
+    rng = random.Random(7)
+    frames = [
+        (1e9 + 0.5 * k, position_frame(0x3C6444, 45.0 + (0.9 if rng.random() < 0.5 else 0.0) + k * 1e-5, 7.0, k % 2 == 1))
+        for k in range(600)
+    ]
+    times, msgs = [f[0] for f in frames], [f[1] for f in frames]
+    res, _ = cpr.decode_batch(cpr.CprState(), *_cpr_columns(times, msgs), None)
+    assert res.iterations == cpr.MAX_PASSES  # the fallback ran
+    problems, got, _, _ = compare(times, msgs)
+    assert not problems, "\n".join(problems[:10])
+    assert 50 < got.num_rows - got.column("lat").null_count < 600
+
+
+def _cpr_columns(times: list[float], msgs: list[str]) -> tuple:  # type: ignore[type-arg]
+    import numpy as np
+
+    me = np.array([int(m[8:22], 16) for m in msgs], dtype=np.uint64)
+    n = len(msgs)
+    return (
+        np.full(n, 0x3C6444, np.int64),
+        np.array([round(t * 1e6) for t in times], np.int64),
+        np.zeros(n, bool),
+        ((me >> np.uint64(34)) & np.uint64(1)).astype(np.int64),
+        ((me >> np.uint64(17)) & np.uint64(0x1FFFF)).astype(np.float64),
+        (me & np.uint64(0x1FFFF)).astype(np.float64),
+    )

@@ -26,6 +26,7 @@ depends on the carried state, so the fixed point is the sequential result.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -181,6 +182,82 @@ class CprResult:
     iterations: int = 0
 
 
+#: Fixed-point passes before the remaining aircraft are finished sequentially.
+MAX_PASSES = 16
+
+
+def _same(a: F64, b: F64) -> B:
+    out: B = (a == b) | (np.isnan(a) & np.isnan(b))
+    return out
+
+
+def _local_scalar(cl: float, cn: float, odd: int, rl: float, rn: float, span: float) -> tuple[float, float] | None:
+    """Scalar twin of :func:`local_checked` (same IEEE operations) for the sequential fallback."""
+    if math.isnan(rl):
+        return None
+    cl, cn = cl / CPR_MAX, cn / CPR_MAX
+    d_lat = span / (59.0 if odd else 60.0)
+    j = math.floor(rl / d_lat) + math.floor(0.5 + _mod_scalar(rl, d_lat) / d_lat - cl)
+    lat = d_lat * (j + cl)
+    if abs(lat) > 90 or abs(lat - rl) > d_lat / 2:
+        return None
+    ni = int(nl(np.array([lat]))[0]) - odd
+    d_lon = span / ni if ni > 0 else span
+    m = math.floor(rn / d_lon) + math.floor(0.5 + _mod_scalar(rn, d_lon) / d_lon - cn)
+    lon = d_lon * (m + cn)
+    if abs(lon - rn) > d_lon / 2:
+        return None
+    return lat, lon
+
+
+def _mod_scalar(a: float, b: float) -> float:
+    r = math.fmod(a, b)
+    return r if a >= 0 else r + abs(b)
+
+
+def _km(la1: float, lo1: float, la2: float, lo2: float) -> float:
+    return float(haversine_km(np.array([la1]), np.array([lo1]), np.array([la2]), np.array([lo2]))[0])
+
+
+def _sequential(
+    rows: I64, gstart: I64, t: I64, su: B, od: I64, la: F64, lo: F64, skip: B, g_ok: B, g_lat: F64, g_lon: F64,
+    r_fix: tuple[F64, F64], c_pl: F64, c_pn: F64, c_t: I64, succ: B, lat: F64, lon: F64,
+) -> None:
+    """Apply the CPR rules frame by frame to ``rows`` (whole aircraft, sorted), writing succ/lat/lon in place."""
+    p_lat = p_lon = math.nan
+    p_t = 0
+    group = -1
+    for k in rows.tolist():
+        if gstart[k] != group:
+            group = int(gstart[k])
+            p_lat, p_lon, p_t = float(c_pl[k]), float(c_pn[k]), int(c_t[k])
+        pos: tuple[float, float] | None = None
+        tk = int(t[k])
+        if skip[k]:
+            pass
+        elif not su[k]:
+            if g_ok[k]:
+                pos = (float(g_lat[k]), float(g_lon[k]))
+            elif not math.isnan(p_lat) and tk - p_t < LOCAL_WINDOW_US:
+                pos = _local_scalar(float(la[k]), float(lo[k]), int(od[k]), p_lat, p_lon, 360.0)
+            if pos is not None and not math.isnan(p_lat) and tk != p_t:
+                speed = _km(pos[0], pos[1], p_lat, p_lon) / ((tk - p_t) / 1e6) * 3600.0
+                if speed > MAX_SPEED_KMH:
+                    pos = None
+        else:
+            if not math.isnan(p_lat):
+                near = _local_scalar(float(la[k]), float(lo[k]), int(od[k]), p_lat, p_lon, 90.0)
+                if near is not None and _km(p_lat, p_lon, near[0], near[1]) < SURFACE_JUMP_KM:
+                    pos = near
+            if pos is None and not math.isnan(r_fix[0][k]):
+                pos = (float(r_fix[0][k]), float(r_fix[1][k]))
+        if pos is None:
+            succ[k], lat[k], lon[k] = False, math.nan, math.nan
+        else:
+            succ[k], (lat[k], lon[k]) = True, pos
+            p_lat, p_lon, p_t = pos[0], pos[1], tk
+
+
 def _prev_marked(mark: B, gstart: I64) -> I64:
     """For each event, the index of the last marked event strictly before it in its group, else -1."""
     n = len(mark)
@@ -290,11 +367,17 @@ def decode_batch(
         new_succ = a_ok | s_ok
         new_lat = np.where(a_ok, c_lat, np.where(s_ok, s_lat, np.nan))
         new_lon = np.where(a_ok, c_lon, np.where(s_ok, s_lon, np.nan))
-        same = np.array_equal(new_succ, succ) and np.array_equal(new_lat, lat, equal_nan=True) and np.array_equal(
-            new_lon, lon, equal_nan=True
-        )
+        diff = (new_succ != succ) | ~_same(new_lat, lat) | ~_same(new_lon, lon)
         succ, lat, lon = new_succ, new_lat, new_lon
-        if same or it > n + 1:
+        if not diff.any():
+            break
+        if it >= MAX_PASSES:
+            # chains of refusals (spoofing, two aircraft sharing an address) need one pass per
+            # refusal: finish those aircraft with the exact sequential rules instead
+            bad_groups = np.unique(gstart[diff])
+            rows = np.flatnonzero(np.isin(gstart, bad_groups))
+            _sequential(rows, gstart, t, su, od, la, lo, skip, g_ok, g_lat, g_lon, r_fix, c_pl, c_pn, c_t,
+                        succ, lat, lon)
             break
     is_local = succ & ~(air & g_ok)
 
