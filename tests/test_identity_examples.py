@@ -151,3 +151,12 @@ def test_military_block_without_database_row(ident: Identity) -> None:
     row = ident.annotate(pa.array([0x3F4F00], pa.int32())).to_pylist()[0]
     assert row["country_iso2"] == "DE" and row["aircraft_class"] == "military"
     assert "military address block" in row["aircraft_class_source"]
+
+
+def test_operator_designator_via_mictronics(ident: Identity) -> None:
+    # mictronics_readsb_db/operators.json: "AAC": ["Army Air Corps", "United Kingdom", "ARMYAIR"]
+    # plane-alert-db: 43C07C,XW846,Army Air Corps,... (a British Army Gazelle)
+    matches = ident.lookup("AAC", limit=500)
+    by_designator = [m for m in matches if m.matched_on == "operator designator AAC (mictronics operators)"]
+    assert "43C07C" in {m.hex for m in by_designator}
+    assert matches[0] in by_designator and matches[0].get("operator") == "Army Air Corps"

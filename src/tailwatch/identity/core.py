@@ -460,21 +460,34 @@ class Identity:
         if len(q) >= 3 and not hexq:
             self._fuzzy(known, "operator", q, 0.9, hit)
             self._fuzzy(known, "type_desc", q, 0.8, hit)
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
-        if not ranked:
+            operators = self._db("mic_operators")
+            if len(q) == 3 and q.isalpha() and operators is not None:
+                # an ICAO operator designator ("NAF"): search its name (Mictronics operators)
+                named = operators.filter(pc.equal(operators["key"], q.upper()))["name"].to_pylist()
+                if named and named[0]:
+                    self._fuzzy(known, "operator", str(named[0]), 0.85, hit,
+                                f"operator designator {q.upper()} (mictronics operators)")
+        if not scores:
             return []
+        # Equal scores: aircraft we know more about first (watch-list databases, then any registration).
+        addrs = np.fromiter(scores, dtype=np.int64, count=len(scores))
+        sel = known.filter(pc.is_in(known["icao24"], value_set=pa.array(addrs.astype(np.int32))))
+        richness = dict(zip(sel["icao24"].to_pylist(), (
+            pc.add(pc.cast(pc.is_valid(sel["category"]), pa.int8()),
+                   pc.cast(pc.is_valid(sel["operator"]), pa.int8())).to_pylist()), strict=True))
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1][0], -richness.get(kv[0], -1), kv[0]))[:limit]
         rows = self.describe([a for a, _ in ranked]).to_pylist()
         return [Match(a, s, how, row) for (a, (s, how)), row in zip(ranked, rows, strict=True)]
 
     @staticmethod
-    def _fuzzy(known: pa.Table, field: str, q: str, weight: float, hit: Any) -> None:
+    def _fuzzy(known: pa.Table, field: str, q: str, weight: float, hit: Any, how: str | None = None) -> None:
         from rapidfuzz import fuzz, process, utils
 
         values = pc.unique(known[field].drop_null()).to_pylist()
         for value, score, _ in process.extract(q, values, scorer=fuzz.WRatio, limit=10, score_cutoff=85,
                                                 processor=utils.default_process):
             mask = pc.equal(known[field], value)
-            hit(known["icao24"].filter(mask).to_pylist(), float(score) * weight, field.replace("_", " "))
+            hit(known["icao24"].filter(mask).to_pylist(), float(score) * weight, how or field.replace("_", " "))
 
     def with_records(self, records: pa.Table | Sequence[Mapping[str, Any]], source: str,
                      replace: bool = False) -> Identity:

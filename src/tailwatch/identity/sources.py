@@ -20,6 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tailwatch import __version__
 from tailwatch.errors import Reject, Rejects
 from tailwatch.identity import loaders as L
 
@@ -66,7 +67,7 @@ def signature(db_dir: Path, rel: str) -> str:
     if not root.exists():
         return "missing"
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-    h = hashlib.sha256(CACHE_VERSION.encode())
+    h = hashlib.sha256(f"{CACHE_VERSION} {__version__}".encode())
     for p in files:
         if CACHE_DIR in p.parts:
             continue
