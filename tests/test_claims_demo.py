@@ -102,3 +102,17 @@ def test_place_without_coverage_on_the_demo(demo: dict[str, Any]) -> None:
     # are 600-1200 km from the nearest, so nothing near them can be heard
     got = {c.kind: v.verdict for c, v in check(demo, (ARTICLES / "arlit_no_coverage.txt").read_text())}
     assert got["leg"] == "not observable" and got["event"] == "not observable"
+
+
+def test_two_aircraft_article_on_the_demo(demo: dict[str, Any]) -> None:
+    truth = demo["truth"]
+    prm = [(r["origin"], r["destination"], r["takeoff"].date()) for r in truth.legs.to_pylist()
+           if r["icao24"] == 0x05C075]
+    assert ("GABS", "DRRN", dt.date(2023, 8, 27)) in prm and ("GABS", "GAGO", dt.date(2023, 9, 10)) in prm
+    got = [(c.kind, c.registrations, v.verdict) for c, v in check(demo, (ARTICLES / "two_aircraft_wire.txt").read_text())]
+    assert got == [
+        ("aircraft", ("TZ-PRM",), "supported"),  # plane-alert-db: 05C075 TZ-PRM Boeing 737-BBJ (B737)
+        ("leg", ("TZ-PRM",), "supported"),
+        ("aircraft", ("5U-MBH",), "supported"),
+        ("event", ("TZ-PRM",), "supported"),  # "it landed at Gao": the jet, not the C-130 named after
+    ]

@@ -162,3 +162,17 @@ def test_no_claims_from_text_without_any() -> None:
 def test_doctests(module: str) -> None:
     result = doctest.testmod(importlib.import_module(f"tailwatch.claims.{module}"))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_two_aircraft_each_claim_gets_its_own() -> None:
+    got = summary((ARTICLES / "two_aircraft_wire.txt").read_text())
+    assert got == [
+        ("aircraft", ("TZ-PRM",), (), (), None, None, 1),
+        ("leg", ("TZ-PRM",), ("GABS", "DRRN"), (), None, "2023-08-27", 1),
+        ("aircraft", ("5U-MBH",), (), (), None, None, 1),
+        # "it landed at Gao, where ... 5U-MBH was parked": the pronoun is the jet of the sentence before
+        ("event", ("TZ-PRM",), ("GAGO",), (), "landing", "2023-09-10", 1),
+    ]
+    types = [c.type_code for c in extract_claims((ARTICLES / "two_aircraft_wire.txt").read_text())
+             if c.kind == "aircraft"]
+    assert types == ["B737", "C130"]

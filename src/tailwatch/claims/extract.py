@@ -50,6 +50,8 @@ _SUPPORT_RE = re.compile(r"\b(support\w*|provid\w*|provision|lend\w*|lent|suppl(
                          r"disposal|donat\w*|deliver\w*|transferr?\w*|gave|giv(?:es|en|ing)|handed)\b",
                          re.IGNORECASE)
 _BY_TO_RE = re.compile(rf"\bby\s+(?:the\s+)?({_NAME})\b[^.;]*?\bto\s+(?:the\s+)?({_NAME})")
+_PRONOUN_RE = re.compile(r"\b(it|its|the (?:same )?(?:aircraft|jet|plane|hercules|transport|airlifter))\b",
+                         re.IGNORECASE)
 _ACTIVITY_RE = re.compile(r"\b(fl[yi]\w*|flights?|operat\w*|spotted|seen|tracked|trips?|rotations?)\b",
                           re.IGNORECASE)
 
@@ -106,34 +108,45 @@ class _Extractor:
     def place(self, name: str) -> Place | None:
         return self.g.resolve_place(name, context=self.context)
 
-    def subject(self, s: Sentence) -> tuple[tuple[str, ...], tuple[int, ...], str | None]:
-        """Aircraft a sentence is about: its own mentions, else the article's (or the last one before)."""
+    def subject(self, s: Sentence, at: int | None = None) -> tuple[tuple[str, ...], tuple[int, ...], str | None]:
+        """Aircraft a sentence is about: its own mentions, else the article's (or the last one before).
+
+        With ``at`` (where the claim's verb or route is in the sentence), the aircraft named
+        before it win; a pronoun there ("it", "the aircraft") means the one named earlier.
+        """
         inside = [r for r in self.refs if s.start <= r.start < s.start + len(s.text)]
-        regs = tuple(dict.fromkeys(r.registration for r in inside if r.registration))
-        hexes = tuple(dict.fromkeys(r.icao24 for r in inside if r.icao24 is not None))
         types = [r.type_code for r in inside if r.type_code]
         type_code = types[0] if types else self.article_type
+        ids = [r for r in inside if r.registration or r.icao24 is not None]
+        if ids and at is not None:
+            before = [r for r in ids if r.start - s.start < at]
+            if before:
+                ids = before
+            elif _PRONOUN_RE.search(s.text[:at]):
+                ids = []
+        regs = tuple(dict.fromkeys(r.registration for r in ids if r.registration))
+        hexes = tuple(dict.fromkeys(r.icao24 for r in ids if r.icao24 is not None))
         if regs or hexes:
             return regs, hexes, type_code
         if len(self.article_regs) <= 1 and len(self.article_hex) <= 1:
             return self.article_regs, self.article_hex, type_code
-        before = [r for r in self.refs if r.start < s.start and (r.registration or r.icao24 is not None)]
-        if before:
-            last = before[-1]
+        earlier = [r for r in self.refs if r.start < s.start and (r.registration or r.icao24 is not None)]
+        if earlier:
+            last = earlier[-1]
             return ((last.registration,) if last.registration else (),
                     (last.icao24,) if last.icao24 is not None else (), type_code)
         return (), (), type_code
 
-    def add(self, s: Sentence, kind: str, statement: str, **fields: object) -> Claim:
-        regs, hexes, type_code = self.subject(s)
+    def add(self, s: Sentence, kind: str, statement: str, at: int | None = None, **fields: object) -> Claim:
+        regs, hexes, type_code = self.subject(s, at)
         claim = Claim(claim_id="", kind=kind, statement=statement, sentence=s.text,  # type: ignore[arg-type]
                       line=s.line, registrations=regs, icao24=hexes, type_code=type_code,
                       year_stated=self.year is not None, **fields)  # type: ignore[arg-type]
         self.claims.append(claim)
         return claim
 
-    def who(self, s: Sentence) -> str:
-        regs, hexes, type_code = self.subject(s)
+    def who(self, s: Sentence, at: int | None = None) -> str:
+        regs, hexes, type_code = self.subject(s, at)
         names = list(regs) + [f"{h:06X}" for h in hexes]
         return "/".join(names) if names else (f"the {type_code}" if type_code else "the aircraft")
 
@@ -152,23 +165,34 @@ class _Extractor:
 
     # ------------------------------------------------------------------ claim kinds
     def aircraft(self, s: Sentence) -> None:
-        """One claim per aircraft first named here; a registration and a hex named together are one."""
+        """One claim per aircraft first named here; a registration and a hex named together are one.
+
+        Its type is the type name nearest to it in the sentence; the article's only type name
+        counts only when the article names a single aircraft.
+        """
         seen = {x for c in self.claims if c.kind == "aircraft" for x in (*c.registrations, *c.icao24)}
         inside = [r for r in self.refs if s.start <= r.start < s.start + len(s.text)]
-        types = [r.type_code for r in inside if r.type_code] or ([self.article_type] if self.article_type else [])
-        regs = list(dict.fromkeys(r.registration for r in inside if r.registration and r.registration not in seen))
-        hexes = list(dict.fromkeys(r.icao24 for r in inside if r.icao24 is not None and r.icao24 not in seen))
+        type_refs = [r for r in inside if r.type_code]
+        single = len(self.article_regs) + len(self.article_hex) <= 1 or (
+            len(self.article_regs) == 1 and len(self.article_hex) == 1)
+        ids = [r for r in inside if (r.registration and r.registration not in seen)
+               or (r.icao24 is not None and r.icao24 not in seen)]
+        regs = list(dict.fromkeys(r.registration for r in ids if r.registration))
+        hexes = list(dict.fromkeys(r.icao24 for r in ids if r.icao24 is not None))
         groups: list[tuple[tuple[str, ...], tuple[int, ...]]]
         if len(regs) == 1 and len(hexes) == 1:
             groups = [((regs[0],), (hexes[0],))]
         else:
             groups = [((r,), ()) for r in regs] + [((), (h,)) for h in hexes]
         for reg, hx in groups:
+            pos = next(r.start for r in ids if (reg and r.registration == reg[0]) or (hx and r.icao24 == hx[0]))
+            near = min(type_refs, key=lambda t: abs(t.start - pos), default=None)
+            type_code = near.type_code if near else (self.article_type if single else None)
             name = " / ".join([*reg, *(f"{h:06X}" for h in hx)])
-            what = f"is a {types[0]}" if types else "exists"
+            what = f"is a {type_code}" if type_code else "exists"
             self.claims.append(Claim(
                 claim_id="", kind="aircraft", statement=f"{name} {what}", sentence=s.text, line=s.line,
-                registrations=reg, icao24=hx, type_code=types[0] if types else None))
+                registrations=reg, icao24=hx, type_code=type_code))
 
     def routes(self, s: Sentence, dates: dict[str, object]) -> list[Claim]:
         out: list[Claim] = []
@@ -179,17 +203,18 @@ class _Extractor:
             word = (many.group(2) or "").lower()
             count = int(word) if word.isdigit() else _NUMBERS.get(word, 2)
         regs = [(r.start - s.start, r.end - s.start) for r in self.refs if r.registration or r.type_code]
-        found: list[tuple[list[str], bool]] = []
+        found: list[tuple[list[str], bool, int]] = []
         for m in _ROUTE_RE.finditer(s.text):
             if any(a < m.end() and b > m.start() for a, b in regs):
                 continue
-            found.append((re.split(_SEP, m.group(0)), False))
+            found.append((re.split(_SEP, m.group(0)), False, m.start()))
         for m in _FROM_TO_RE.finditer(s.text):
-            found.append(([m.group(1), m.group(2)], _ROUND_RE.search(s.text[m.end():m.end() + 24]) is not None))
+            found.append(([m.group(1), m.group(2)], _ROUND_RE.search(s.text[m.end():m.end() + 24]) is not None,
+                          m.start()))
         for m in _BETWEEN_RE.finditer(s.text):
             if _MANY_RE.search(s.text) or re.search(r"\bflights?|trips?|shuttle", s.text, re.IGNORECASE):
-                found.append(([m.group(1), m.group(2)], True))
-        for names, back in found:
+                found.append(([m.group(1), m.group(2)], True, m.start()))
+        for names, back, at in found:
             if any(n.isupper() and len(n) != 4 for n in names):
                 continue  # acronyms ("CSP-PSD") are not places
             if any(self.g.country(n) for n in names):
@@ -206,7 +231,7 @@ class _Extractor:
             round_trip = codes[0] == codes[-1]
             on = dates.get("on")
             if len(codes) == 2 and on is not None and count == 1:
-                out.append(self.add(s, "leg", f"{self.who(s)} flew {self.names(places)} on {on}",
+                out.append(self.add(s, "leg", f"{self.who(s, at)} flew {self.names(places)} on {on}", at=at,
                                     places=tuple(codes), place_names=tuple(p.name for p in places),
                                     unresolved=unresolved, on=on))
                 continue
@@ -214,7 +239,7 @@ class _Extractor:
             since, until = dates.get("since"), dates.get("until")
             times += (f", since {since}" if since else "") + (f", until {until}" if until else "")
             out.append(self.add(
-                s, "route", f"{self.who(s)} flew {self.names(places)}{times}", places=tuple(codes),
+                s, "route", f"{self.who(s, at)} flew {self.names(places)}{times}", at=at, places=tuple(codes),
                 place_names=tuple(p.name for p in places), unresolved=unresolved, min_count=count,
                 round_trip=round_trip, since=since, until=until, on=on))
         return out
@@ -247,7 +272,7 @@ class _Extractor:
             where = f" at {place.name} ({place.icao})" if place else ""
             verb = {"crash": "crashed", "emergency": "declared an emergency", "landing": "landed"}[event]
             when = f" on {dates['on']}" if dates.get("on") else ""
-            self.add(s, "event", f"{self.who(s)} {verb}{where}{when}", event=event,
+            self.add(s, "event", f"{self.who(s, m.start())} {verb}{where}{when}", at=m.start(), event=event,
                      places=(place.icao,) if place else (), place_names=(place.name,) if place else (),
                      on=dates.get("on"))
 

@@ -54,13 +54,19 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bA330\s*MRTT\b|\bVoyager\s+tanker\b", "A332"),
         (r"\bC-?27J?\b|\bSpartan\b", "C27J"),
         (r"\bKing\s*Air\b|\bB350\b", "B350"),
+        (r"\bBoeing\s+737(?:-?[6-9]00|\s*MAX)?(?:\s*BBJ)?\b|\bB73[6-9]\b|\b737\s*BBJ\b", "B737"),
+        (r"\bBoeing\s+727(?:-?[12]00)?\b|\bB72[12]\b", "B722"),
         (r"\bMi-?17\b|\bMi-?8\b", "MI8"),
         (r"\bMi-?24\b|\bMi-?35\b", "MI24"),
         (r"\bTB-?2\b|\bBayraktar\b", "TB2"),
     )
 )
 #: Designators of one family (a claim of "C-130" is borne out by a C-130J).
-FAMILIES: dict[str, frozenset[str]] = {"C130": frozenset({"C130", "C30J"}), "C30J": frozenset({"C30J"})}
+FAMILIES: dict[str, frozenset[str]] = {
+    "C130": frozenset({"C130", "C30J"}), "C30J": frozenset({"C30J"}),
+    "B737": frozenset({"B737", "B733", "B734", "B735", "B736", "B738", "B739", "B37M", "B38M", "B39M", "BBJ"}),
+    "B722": frozenset({"B721", "B722", "B727"}),
+}
 
 _REG_WORDS = re.compile(r"(?:registration|registered(?:\s+as)?|reg\.|tail(?:\s+number)?|marked)"
                         r"(?:\s+(?:number|no\.?|code|mark|of))?\W*$", re.IGNORECASE)
