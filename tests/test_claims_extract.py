@@ -176,3 +176,8 @@ def test_two_aircraft_each_claim_gets_its_own() -> None:
     types = [c.type_code for c in extract_claims((ARTICLES / "two_aircraft_wire.txt").read_text())
              if c.kind == "aircraft"]
     assert types == ["B737", "C130"]
+
+
+def test_flew_to_x_from_y() -> None:
+    got = summary("The C-130 5U-MBH flew to Gao from Niamey on 2023-08-21.")
+    assert ("leg", ("5U-MBH",), ("DRRN", "GAGO"), (), None, "2023-08-21", 1) in got

@@ -33,6 +33,8 @@ _SEP = r"\s*(?:->|→|–|—|-|>)\s*"
 _NAME = r"[A-Z][\w'’]+"
 _ROUTE_RE = re.compile(rf"(?<![\w-]){_NAME}(?:{_SEP}{_NAME})+(?![\w-])")
 _FROM_TO_RE = re.compile(rf"\bfrom\s+(?:the\s+)?({_NAME})\s+(?:to|for)\s+(?:the\s+)?({_NAME})")
+_TO_FROM_RE = re.compile(rf"\b(?:flew|flown|flying|flight|flights|trip|trips)\s+to\s+(?:the\s+)?({_NAME})\s+from\s+"
+                         rf"(?:the\s+)?({_NAME})")
 _BETWEEN_RE = re.compile(rf"\bbetween\s+({_NAME})\s+and\s+({_NAME})")
 _MANY_RE = re.compile(r"\b(multiple|several|repeated(?:ly)?|regular(?:ly)?|rotations?|shuttl\w+|many|numerous|"
                       r"daily|weekly|back and forth|twice|(\d+|two|three|four|five|six|seven|eight|nine|ten)"
@@ -211,6 +213,8 @@ class _Extractor:
         for m in _FROM_TO_RE.finditer(s.text):
             found.append(([m.group(1), m.group(2)], _ROUND_RE.search(s.text[m.end():m.end() + 24]) is not None,
                           m.start()))
+        for m in _TO_FROM_RE.finditer(s.text):
+            found.append(([m.group(2), m.group(1)], False, m.start()))
         for m in _BETWEEN_RE.finditer(s.text):
             if _MANY_RE.search(s.text) or re.search(r"\bflights?|trips?|shuttle", s.text, re.IGNORECASE):
                 found.append(([m.group(1), m.group(2)], True, m.start()))
