@@ -457,7 +457,8 @@ class Identity:
                 for a, n, st in zip(sub["icao24"].to_pylist(), lens, starts, strict=True):
                     hit([a], 55.0 + 25.0 * len(cq) / max(int(n), 1) + 10.0 * bool(st), "partial registration")
         hit(icao.filter(pc.equal(known["typecode"], q.upper())).to_pylist(), 85.0, "ICAO type")
-        if len(q) >= 3 and not hexq:
+        exact = any(score >= 100.0 for score, _ in scores.values())
+        if len(q) >= 3 and not hexq and not exact:  # a registration or hex hit needs no fuzzy search
             self._fuzzy(known, "operator", q, 0.9, hit)
             self._fuzzy(known, "type_desc", q, 0.8, hit)
             operators = self._db("mic_operators")
