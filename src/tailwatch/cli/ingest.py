@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,6 +75,15 @@ def parse_time(text: str | None) -> datetime | None:
     except ValueError:
         raise typer.BadParameter(f"not an ISO date/time: {text!r}") from None
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def _short(path: str) -> str:
+    """``path`` relative to the working folder when it lies inside it, for narrow terminals."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
 
 
 def rejects_table(report: IngestReport) -> pa.Table:
@@ -158,7 +168,11 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         else:
             fmt_out = Format.csv if summary is Format.csv else Format.table
-            emit(report.to_table(), fmt_out, title="Files")
+            files_table = report.to_table()
+            if fmt_out is Format.table:
+                short = [_short(p) for p in files_table.column("path").to_pylist()]
+                files_table = files_table.set_column(1, "path", pa.array(short, pa.string()))
+            emit(files_table, fmt_out, title="Files")
             if report.rejects.total:
                 emit(rejects_table(report), fmt_out, title="Rejected inputs")
             if fmt_out is Format.table:
