@@ -86,6 +86,9 @@ def test_vrs_shard_with_bom_and_duplicates_across_shards(tmp_path: Path, shared_
     other.write_text("\ufeff" + lines[0] + "\n" + d_aibk + "\n", encoding="utf-8")
     ident = load_identity(tmp_path, watchlist=None)
     assert ident.rejects.counts == {"duplicate address": 1}
+    [s] = ident.rejects.samples
+    assert s.location == f"{VRS_AIRCRAFT}/3/3C/3C7.csv row 2"
+    assert s.detail == f"3C644B already at {VRS_AIRCRAFT}/3/3C/3C6.csv row {lines.index(d_aibk) + 1}"
     row = ident.annotate(pa.array([0x3C644B], pa.int32())).to_pylist()[0]
     # 3C644B,D-AIBK,A319,Airbus,A319-112,Airbus A319-112,0,Lufthansa CityLine,CLH,2131,2004
     assert (row["registration"], row["operator"], row["type_desc"]) == \
@@ -149,3 +152,26 @@ def test_annotate_output_round_trips_through_parquet(tmp_path: Path, shared_data
     assert [r["registration"] for r in back] == ["5U-MBH", None, None]
     assert [r["note"] for r in back] == [None, None, "not in any database"]
     assert [r["country"] for r in back] == ["Niger", None, "Niger"]
+
+
+def test_fa_shards_bad_key_duplicate_and_broken_json(tmp_path: Path, shared_data: Path) -> None:
+    import json
+
+    fa = tmp_path / "dump1090_fa_db"
+    fa.mkdir()
+    # 4B.json holds "1901": {"r": "HB-JMF", "t": "A343"}; add a bad key and a shard "4B1.json"
+    # whose key "901" names the same address 4B1901 again.
+    shard = json.loads((shared_data / "dump1090_fa_db/4B.json").read_text())
+    shard["XY12"] = {"r": "BAD"}
+    (fa / "4B.json").write_text(json.dumps(shard))
+    (fa / "4B1.json").write_text(json.dumps({"901": {"r": "HB-XXX"}}))
+    (fa / "4C.json").write_text('{"0001": {"r": ')  # truncated
+    ident = load_identity(tmp_path, watchlist=None)
+    assert ident.rejects.counts == {"bad hex address": 1, "duplicate address": 1, "unreadable JSON": 1}
+    where = {s.reason: (Path(s.path).name, s.location, s.detail) for s in ident.rejects.samples}
+    assert where["bad hex address"][:2] == ("dump1090_fa_db", "4B.json key XY12")
+    assert where["duplicate address"][:2] == ("dump1090_fa_db", "4B1.json key 901")
+    assert "already at 4B.json key 1901" in where["duplicate address"][2]
+    assert where["unreadable JSON"][0] == "4C.json"
+    row = ident.annotate(pa.array([0x4B1901], pa.int32())).to_pylist()[0]
+    assert row["registration"] == "HB-JMF"

@@ -56,15 +56,21 @@ class LoadLog:
     repairs: Rejects = field(default_factory=Rejects)
 
 
-def _reject_rows(ledger: Rejects, reason: str, path: Path, lines: npt.NDArray[np.int64],
-                 details: Sequence[str], what: str = "row") -> None:
-    """Record rejected rows: the first few individually (with location), the rest as a count."""
-    n = len(lines)
+def _reject_rows(ledger: Rejects, reason: str, path: Path, where: npt.NDArray[np.intp],
+                 lines: npt.NDArray[np.int64], details: Sequence[str], what: str | Sequence[str] = "row") -> None:
+    """Record rejected rows ``where``: the first few with their location, the rest as a count.
+
+    ``what`` is the word before the line number ("row"), or one location label per row
+    (e.g. ``"3C.json key 6444"``) when the rows come from several files.
+    """
+    n = len(where)
     if n == 0:
         return
     head = min(n, ledger.keep)
-    for i in range(head):
-        ledger.add(reason, str(path), f"{what} {int(lines[i])}", details[i])
+    for k in range(head):
+        i = int(where[k])
+        loc = f"{what} {int(lines[i])}" if isinstance(what, str) else str(what[i])
+        ledger.add(reason, str(path), loc, details[k])
     if n > head:
         ledger.counts[reason] += n - head
 
@@ -113,7 +119,7 @@ for _i, _c in enumerate(b"0123456789ABCDEF"):
 
 
 def parse_hex6(text: pa.Array | pa.ChunkedArray, lines: npt.NDArray[np.int64], path: Path, log: LoadLog,
-               what: str = "row") -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]]:
+               what: str | Sequence[str] = "row") -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]]:
     """Parse 24-bit hex addresses; returns (values, ok). Bad ones are rejected with their row.
 
     >>> log = LoadLog()
@@ -143,12 +149,12 @@ def parse_hex6(text: pa.Array | pa.ChunkedArray, lines: npt.NDArray[np.int64], p
         ("hex address lost its leading zeros (zero-padded)", short, log.repairs),
     ):
         where = np.nonzero(mask)[0]
-        _reject_rows(ledger, reason, path, lines[where], [repr(strs[i]) for i in where[:ledger.keep]], what)
+        _reject_rows(ledger, reason, path, where, lines, [repr(strs[i]) for i in where[:ledger.keep]], what)
     return values, ok
 
 
 def drop_duplicates(values: npt.NDArray[np.int32], keep: npt.NDArray[np.bool_], lines: npt.NDArray[np.int64],
-                    path: Path, log: LoadLog, what: str = "row") -> npt.NDArray[np.bool_]:
+                    path: Path, log: LoadLog, what: str | Sequence[str] = "row") -> npt.NDArray[np.bool_]:
     """``keep`` minus later rows repeating an address already kept (each counted as a reject)."""
     idx = np.nonzero(keep)[0]
     _, first = np.unique(values[idx], return_index=True)
@@ -157,10 +163,12 @@ def drop_duplicates(values: npt.NDArray[np.int32], keep: npt.NDArray[np.bool_], 
     out = keep.copy()
     out[idx[dup]] = False
     where = idx[dup]
-    firsts = {int(values[i]): int(lines[i]) for i in idx[first]} if len(where) else {}
-    details = [f"{int(values[i]):06X} already at {what} {firsts.get(int(values[i]), '?')}"
-               for i in where[: log.rejects.keep]]
-    _reject_rows(log.rejects, "duplicate address", path, lines[where], details, what)
+    def loc(i: int) -> str:
+        return f"{what} {int(lines[i])}" if isinstance(what, str) else str(what[i])
+
+    firsts = {int(values[i]): int(i) for i in idx[first]} if len(where) else {}
+    details = [f"{int(values[i]):06X} already at {loc(firsts[int(values[i])])}" for i in where[: log.rejects.keep]]
+    _reject_rows(log.rejects, "duplicate address", path, where, lines, details, what)
     return out
 
 
@@ -235,8 +243,9 @@ def load_vrs_aircraft(db_dir: Path, log: LoadLog) -> pa.Table | None:
         return None
     merged = pa.concat_tables(parts)
     # The same address in two shard files is a duplicate too.
+    labels = [f"{f} row {n}" for f, n in zip(merged["file"].to_pylist(), merged["line"].to_pylist(), strict=True)]
     keep = drop_duplicates(merged["icao24"].to_numpy(), np.ones(merged.num_rows, bool),
-                           merged["line"].to_numpy(), root, log)
+                           merged["line"].to_numpy(), root, log, what=labels)
     return merged.filter(pa.array(keep))
 
 
@@ -276,14 +285,14 @@ def load_fa(db_dir: Path, log: LoadLog) -> pa.Table | None:
             reg.append(v.get("r") or None)
             typ.append(v.get("t") or None)
             desc.append(v.get("desc") or None)
-            where.append(path.name + ":" + str(k))
+            where.append(f"{path.name} key {k}")
     if not keys:
         return None
     key_arr = pa.array(keys, pa.string())
     lines = np.arange(len(keys), dtype=np.int64)
     values, ok = parse_hex6(pc.if_else(pc.less_equal(pc.utf8_length(key_arr), 6), key_arr, "bad"),
-                            lines, root, log, what="entry")
-    ok = drop_duplicates(values, ok, lines, root, log, what="entry")
+                            lines, root, log, what=where)
+    ok = drop_duplicates(values, ok, lines, root, log, what=where)
     mask = pa.array(ok)
     return pa.table({
         "icao24": pa.array(values[ok], pa.int32()),
