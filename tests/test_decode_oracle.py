@@ -160,7 +160,9 @@ def rs1090_expected(
         if bds == "08":
             row["callsign"] = m.get("callsign")
         if df in ("20", "21") and isinstance(m.get("bds20"), dict):
-            row["callsign"] = m["bds20"].get("callsign")
+            cs = m["bds20"].get("callsign")
+            # rs1090 also reports "callsigns" made of illegal characters ('#'); tailwatch refuses them
+            row["callsign"] = None if cs is None or "#" in cs else cs
         # TC 28 subtype 0 ("no information") carries no squawk: rs1090 reports "0000"/none there,
         # tailwatch reports null (docs/decoding.md)
         es_emergency = bds == "61" and m.get("subtype") == "emergency_priority"
@@ -170,6 +172,13 @@ def rs1090_expected(
             row["emergency"] = EMERGENCY[m["emergency_state"]]
         if df == "11":
             row["on_ground"] = {"ground": True, "airborne": False}.get(m.get("capability", ""))
+        if df in ("0", "4", "5", "16", "20", "21"):
+            # rs1090 does not report VS / FS: pyModeS does (VS: 1 ground; FS 0/2 airborne, 1/3 ground)
+            pm = pyModeS.decode(m["frame"]) or {}
+            if "vertical_status" in pm:
+                row["on_ground"] = pm["vertical_status"] == "on-ground"
+            elif "flight_status" in pm:
+                row["on_ground"] = {0: False, 2: False, 1: True, 3: True}.get(pm["flight_status"])
         row["_raw"] = m
         out.append(row)
     return out
