@@ -211,3 +211,11 @@ def test_registration_and_hex_that_do_not_belong_together_are_contradicted() -> 
     got = verdicts(text, evidence())
     assert got[0] == ("aircraft", "contradicted")
     assert verdicts(text.replace("062F02", "062F01"), evidence())[0] == ("aircraft", "supported")
+
+
+def test_period_until_a_date_the_aircraft_kept_flying_after_is_contradicted() -> None:
+    # the scenario's rotations start 20 August and its last leg is on 2 September
+    text = "The Niger Air Force C-130 5U-MBH flew from August 20 until {end}, 2023."
+    period = {end: dict(verdicts(text.format(end=end), evidence()))["period"]
+              for end in ("August 25", "September 2")}
+    assert period == {"August 25": "contradicted", "September 2": "supported"}

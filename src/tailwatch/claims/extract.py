@@ -54,7 +54,7 @@ _SUPPORT_RE = re.compile(r"\b(support\w*|provid\w*|provision|lend\w*|lent|suppl(
 _BY_TO_RE = re.compile(rf"\bby\s+(?:the\s+)?({_NAME})\b[^.;]*?\bto\s+(?:the\s+)?({_NAME})")
 _PRONOUN_RE = re.compile(r"\b(it|its|the (?:same )?(?:aircraft|jet|plane|hercules|transport|airlifter))\b",
                          re.IGNORECASE)
-_ACTIVITY_RE = re.compile(r"\b(fl[yi]\w*|flights?|operat\w*|spotted|seen|tracked|trips?|rotations?)\b",
+_ACTIVITY_RE = re.compile(r"\b(fl[yi]\w*|flew|flown|flights?|operat\w*|spotted|seen|tracked|trips?|rotations?)\b",
                           re.IGNORECASE)
 
 

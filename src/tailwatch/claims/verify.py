@@ -58,6 +58,8 @@ IDENTITY = pa.schema([
 EARLY_DAYS = 2
 LATE_DAYS = 3
 _US_DAY = 86_400_000_000
+#: Said wherever a verdict rests on the aircraft's absence from covered airspace.
+_DARK = " (unless it flew with its transponder off)"
 
 
 @dataclass(frozen=True)
@@ -281,7 +283,7 @@ class _Checker:
         also = f"; it flew {', '.join(flown)}" if flown else ""
         return Verdict(claim.claim_id, "contradicted",
                        f"receivers covered {', '.join(dict.fromkeys(claim.places))} but {self.who(claim)} flew none of "
-                       f"these legs{also}", ev)
+                       f"these legs{also}{_DARK}", ev)
 
     def _rotation_findings(self, claim: Claim, icao: set[int]) -> list[tuple[str, str, int]]:
         cycle = list(claim.places[:-1] if claim.round_trip else claim.places)
@@ -321,7 +323,7 @@ class _Checker:
         flown = [f"{r['origin'] or '?'}→{r['destination'] or '?'}" for r in rows]
         elsewhere = f"; it flew {', '.join(flown)}" if flown else ""
         return Verdict(claim.claim_id, "contradicted",
-                       f"{a} and {b} were covered but no {a}→{b} leg of {self.who(claim)}{elsewhere}", ev)
+                       f"{a} and {b} were covered but no {a}→{b} leg of {self.who(claim)}{elsewhere}{_DARK}", ev)
 
     def check_event(self, claim: Claim) -> Verdict:
         icao, _ = self.aircraft(claim)
@@ -377,7 +379,7 @@ class _Checker:
         if cov[0] == 0:
             return self.no_coverage(claim, claim.places, "then")
         return Verdict(claim.claim_id, "contradicted",
-                       f"{place} was covered ({cov[0]} positions) but {self.who(claim)} did not land there",
+                       f"{place} was covered ({cov[0]} positions) but {self.who(claim)} did not land there{_DARK}",
                        {"coverage": [f"{cov[0]} positions on {cov[2]} day(s)"]})
 
     def presence(self, icao: set[int], country: str, t0: int | None, t1: int | None) -> tuple[pa.Table, pa.Table]:
@@ -419,7 +421,7 @@ class _Checker:
         if cov[0] == 0:
             return self.no_coverage(claim, self.places_in(y) or [y], "at any time")
         return Verdict(claim.claim_id, "contradicted",
-                       f"airports in {y} were covered ({cov[0]} positions) but {self.who(claim)} never appears there",
+                       f"airports in {y} were covered ({cov[0]} positions) but {self.who(claim)} never appears there{_DARK}",
                        {"coverage": [f"{cov[0]} positions on {cov[2]} day(s)"]})
 
     def check_period(self, claim: Claim) -> Verdict:
@@ -445,7 +447,7 @@ class _Checker:
             if cov[0] == 0:
                 return self.no_coverage(claim, places, "in that period")
             return Verdict(claim.claim_id, "contradicted",
-                           f"receivers covered{where} ({cov[0]} positions) but {self.who(claim)} was never seen", ev)
+                           f"receivers covered{where} ({cov[0]} positions) but {self.who(claim)} was never seen{_DARK}", ev)
         first, last = int(t.min()), int(t.max())
         ev["times"] = [f"first seen{where} {_day(first)}", f"last seen{where} {_day(last)}"]
         verdicts: list[tuple[VerdictKind, str]] = []
