@@ -159,7 +159,7 @@ def gather(store: Any, claims: Sequence[Claim], identity: Any = None,
     ident = identity_records(identity, claims)
     named = set(ident.column("icao24").to_pylist()) | {i for c in claims for i in c.icao24}
     type_only = any(c.type_code and not c.registrations and not c.icao24 for c in claims)
-    ids = None if (type_only or not named) else sorted(named)
+    ids = None if type_only else sorted(named)  # only a type-only claim needs every aircraft
     legs = store.derived("legs", icao24=ids)
     stops = store.derived("stops", icao24=ids)
     findings = store.derived("findings")
