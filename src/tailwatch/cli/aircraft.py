@@ -18,9 +18,10 @@ from tailwatch.schema import icao_of
 
 _FIELDS = [("icao24", None), ("registration", "registration_source"), ("typecode", "typecode_source"),
            ("type_desc", "type_desc_source"), ("operator", "operator_source"), ("country", "country_source"),
-           ("country_iso2", "country_source"), ("aircraft_class", "aircraft_class_source"),
+           ("country_iso2", "country_iso2_source"), ("aircraft_class", "aircraft_class_source"),
            ("class_confidence", "aircraft_class_source"), ("tags", "tags_source"),
-           ("category", "category_source"), ("alias_address", None), ("conflicts", None), ("note", None)]
+           ("category", "category_source"), ("alias_address", "alias_address_source"), ("conflicts", None),
+           ("note", None)]
 
 
 FileOpt = Annotated[Path | None, typer.Option("--file", help="watch list file (default: config dir watchlist.yaml)")]

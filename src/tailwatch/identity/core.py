@@ -226,6 +226,7 @@ class Identity:
         cols["country_iso2"] = iso2
         cols["country"] = self._country_names(iso2)
         cols["country_source"] = pc.if_else(pc.is_valid(iso2), pa.scalar(block_src), null)
+        cols["country_iso2_source"] = cols["country_source"]
         tname, tsrc = self._type_names(cols["typecode"])
         have = pc.is_valid(cols["type_desc"])
         cols["type_desc_source"] = pc.if_else(have, cols["type_desc_source"], tsrc)
@@ -249,6 +250,8 @@ class Identity:
         cols["aircraft_class"] = pc.if_else(unknown, pa.scalar("unknown"), cls)
         cols["aircraft_class_source"] = pc.if_else(unknown, pa.scalar("no evidence"), src)
         cols["class_confidence"] = pc.if_else(unknown, pa.scalar(0.0, pa.float32()), conf)
+        if "alias_address_source" not in cols:
+            cols["alias_address_source"] = pa.nulls(t.num_rows, pa.string())
         cols["note"] = pa.nulls(t.num_rows, pa.string())
         cols["reg_compact"] = compact_array(cols["registration"])
         return pa.table(cols)
@@ -268,7 +271,7 @@ class Identity:
                                                     [*overlays, *([watch] if watch else [])]]))
                 hit = pc.is_in(base["icao24"], value_set=pa.array(touched, pa.int32())).to_numpy(zero_copy_only=False)
                 sub = base.filter(pa.array(hit)).drop_columns(
-                    ["country_iso2", "country", "country_source", "note", "reg_compact"])
+                    ["country_iso2", "country", "country_source", "country_iso2_source", "note", "reg_compact"])
                 srcs = [*overlays, Source("databases", sub), *([watch] if watch else [])]
                 redone = self._finish(merge(srcs)).select(base.column_names)
                 self._merged = pa.concat_tables([base.filter(pa.array(~hit)), redone])

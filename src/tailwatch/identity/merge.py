@@ -123,14 +123,17 @@ def merge(sources: list[Source]) -> pa.Table:
                                     pa.scalar(None, pa.float32()))
                          for c, cf in zip(classes, confs, strict=True)]) if classes else pa.nulls(n, pa.float32())
     out["class_confidence"] = conf
-    alias = [_take(t, "alias_address", r, pa.bool_()) for t, r in zip(tables, rows, strict=True)]
-    out["alias_address"] = pc.fill_null(pc.or_kleene(*alias[:2]) if len(alias) > 1 else alias[0], False) \
-        if alias else pa.array(np.zeros(n, bool))
-    if len(alias) > 2:
-        acc = out["alias_address"]
-        for a in alias[2:]:
-            acc = pc.or_(acc, pc.fill_null(a, False))
-        out["alias_address"] = acc
+    # alias_address: true if any source says so; alias_address_source names those sources.
+    acc = pa.array(np.zeros(n, bool))
+    names: list[pa.Array] = []
+    null_s = pa.scalar(None, pa.string())
+    for s, t, r in zip(sources, tables, rows, strict=True):
+        flag = pc.fill_null(_take(t, "alias_address", r, pa.bool_()), False)
+        own = _take(t, "alias_address_source", r, pa.string())
+        names.append(pc.if_else(flag, pc.coalesce(own, pa.scalar(s.name)), null_s))
+        acc = pc.or_(acc, flag)
+    out["alias_address"] = acc
+    out["alias_address_source"] = join_strings(names, ", ") if names else pa.nulls(n, pa.string())
     return pa.table(out)
 
 

@@ -25,7 +25,7 @@ from tailwatch.errors import Reject, Rejects
 from tailwatch.identity import loaders as L
 
 CACHE_DIR = ".tailwatch-cache"
-CACHE_VERSION = "2"  # bump when a cached table changes shape
+CACHE_VERSION = "3"  # bump when a cached table changes shape
 
 _PREFIX_COLS = {"Prefix": "prefix", "CountryISO2": "iso2", "HasHyphen": "has_hyphen",
                 "DecodeNoHyphenRegex": "nohyphen", "FormatTemplate": "template"}
