@@ -76,19 +76,20 @@ def dirty_spans(dirty: pa.Table) -> pa.Table:
 
 
 def _span_of(icao: pa.ChunkedArray | pa.Array, spans: pa.Table) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Dirty span of each row's aircraft (an empty span for aircraft that are not dirty)."""
     ids = spans["icao24"].to_numpy()
-    pos = np.searchsorted(ids, pc.cast(icao, pa.int32()).to_numpy(zero_copy_only=False))
-    pos = np.minimum(pos, len(ids) - 1)
-    return spans["start"].to_numpy()[pos], spans["end"].to_numpy()[pos]
+    want = pc.cast(icao, pa.int32()).to_numpy(zero_copy_only=False)
+    pos = np.minimum(np.searchsorted(ids, want), len(ids) - 1)
+    found = ids[pos] == want
+    return (np.where(found, spans["start"].to_numpy()[pos], 0),
+            np.where(found, spans["end"].to_numpy()[pos], 0))
 
 
 def _overlaps(t0: pa.ChunkedArray, t1: pa.ChunkedArray, icao: pa.ChunkedArray, spans: pa.Table) -> pa.Array:
     """Rows whose [t0, t1] meets their aircraft's dirty span (null times count as overlapping)."""
     s, e = _span_of(icao, spans)
-    a = pc.cast(t0, pa.int64()).to_numpy(zero_copy_only=False)
-    b = pc.cast(t1, pa.int64()).to_numpy(zero_copy_only=False)
-    a = np.where(np.isnan(a.astype(float)), np.iinfo(np.int64).min, a).astype(np.int64)
-    b = np.where(np.isnan(b.astype(float)), np.iinfo(np.int64).max, b).astype(np.int64)
+    a = pc.fill_null(pc.cast(t0, pa.int64()), np.iinfo(np.int64).min).to_numpy()
+    b = pc.fill_null(pc.cast(t1, pa.int64()), np.iinfo(np.int64).max).to_numpy()
     return pa.array((b >= s) & (a < e))
 
 

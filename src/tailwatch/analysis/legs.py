@@ -32,12 +32,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tailwatch.analysis.airports import airport_index
-from tailwatch.analysis.geo import haversine_km, ragged_arange
+from tailwatch.analysis.geo import EARTH_RADIUS_KM, haversine_km
 from tailwatch.analysis.legs_evidence import LegInfo, evidence_at, go_arounds
 from tailwatch.analysis.legs_tables import build_legs_table, build_stops_table
 from tailwatch.schema import LEGS, STOPS
 
 US = 1_000_000
+#: The columns the kernel reads (others are ignored, so callers may pass whole POSITIONS tables).
+KERNEL_INPUT = ("time", "icao24", "lat", "lon", "alt_baro", "alt_geom", "gs", "track", "vrate", "callsign",
+                "on_ground")
 B = npt.NDArray[np.bool_]
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -72,6 +75,9 @@ class LegParams:
     go_around_climb_ft: float = 800.0
     #: Airborne runs this short (s) between two ground runs are ground-flag flicker.
     flicker_s: float = 30.0
+    #: A ground flag of at most ``touch_and_go_max_s``, moving faster than ``taxi_speed_kt``,
+    #: between airborne rows more than this (ft) above the nearest field is a bad flag.
+    ground_glitch_ft: float = 1500.0
     #: Legs whose positions cover less than this path length (km) are dropped.
     min_leg_km: float = 1.0
     #: Legs with fewer airborne rows than this are dropped.
@@ -161,20 +167,44 @@ def _despike(alt: F64, t: I64, new_ac: B, max_fpm: float, max_gap_us: int = 600 
     return out
 
 
+def _ffill_at(x: F64, rows: I64, row_start: I64, t: I64, max_us: int) -> F64:
+    """Forward-filled value of ``x`` at a few ``rows`` only (-1 rows give NaN): O(k log n)."""
+    vidx = np.flatnonzero(np.isfinite(x))
+    r = np.maximum(rows, 0)
+    k = np.searchsorted(vidx, r, side="right") - 1
+    src = vidx[np.maximum(k, 0)] if len(vidx) else np.zeros(len(r), np.int64)
+    ok = (rows >= 0) & (k >= 0) & (src >= row_start[r]) & ((t[r] - t[src]) <= max_us)
+    return np.where(ok, x[src] if len(vidx) else np.nan, np.nan)
+
+
+def _seg_reduce(ufunc: np.ufunc, x: F64, row0: I64, row1: I64) -> F64:
+    """``ufunc.reduce`` of ``x`` over each non-empty row range [row0, row1) (NaN-aware for fmax/fmin)."""
+    if len(row0) == 0:
+        return np.zeros(0)
+    xx = np.r_[x, np.nan]
+    idx = np.empty(2 * len(row0), dtype=np.int64)
+    idx[0::2], idx[1::2] = row0, row1
+    return np.asarray(ufunc.reduceat(xx, idx)[0::2], dtype=np.float64)
+
+
 def _path_km(row0: I64, row1: I64, has_pos: B, lat: F64, lon: F64) -> F64:
-    """Path length (km) over the positioned rows of each row range [row0, row1)."""
-    n = len(lat)
-    m = len(row0)
-    owner = np.full(n, -1, dtype=np.int64)
-    rows, own = ragged_arange(row0, row1 - row0)
-    owner[rows] = own
+    """Path length (km) over the positioned rows of each row range [row0, row1).
+
+    Consecutive reports are close, so the equirectangular formula is exact to well under 0.1%.
+    """
     pidx = np.flatnonzero(has_pos)
+    m = len(row0)
     if len(pidx) < 2 or m == 0:
         return np.zeros(m)
-    same = (owner[pidx[1:]] == owner[pidx[:-1]]) & (owner[pidx[1:]] >= 0)
-    a, b = pidx[:-1][same], pidx[1:][same]
-    d = haversine_km(lat[a], lon[a], lat[b], lon[b])
-    return np.bincount(owner[b], weights=d, minlength=m).astype(np.float64)
+    la = np.radians(lat[pidx])
+    lo = np.radians(lon[pidx])
+    dlo = (np.diff(lo) + np.pi) % (2 * np.pi) - np.pi
+    step = EARTH_RADIUS_KM * np.hypot(np.diff(la), dlo * np.cos(0.5 * (la[1:] + la[:-1])))
+    cum = np.r_[0.0, np.cumsum(step)]
+    j0 = np.searchsorted(pidx, row0)  # first positioned row of the range
+    j1 = np.searchsorted(pidx, row1) - 1  # last positioned row of the range
+    ok = j1 > j0
+    return np.where(ok, cum[np.maximum(j1, 0)] - cum[np.minimum(j0, len(pidx) - 1)], 0.0)
 
 
 def _runs(key: npt.NDArray[np.int8], cut: B) -> tuple[I64, I64]:
@@ -199,7 +229,7 @@ def legs_and_stops(
     """
     if positions.num_rows == 0:
         return LEGS.empty_table(), STOPS.empty_table()
-    pos = _sorted(positions)
+    pos = _sorted(positions.select([c for c in KERNEL_INPUT if c in positions.column_names]))
     n = pos.num_rows
     ac = pos.column("icao24").to_numpy().astype(np.int64)
     t = pc.cast(pos.column("time"), pa.int64()).to_numpy().astype(np.int64)
@@ -226,8 +256,7 @@ def legs_and_stops(
     alt_raw = _despike(alt_raw, t, new_ac, params.max_climb_fpm, int(params.max_gap_s * US))
     alt = _ffill(alt_raw, np.isfinite(alt_raw), row_start, t, max_us)
     gs = _ffill(gs_raw, np.isfinite(gs_raw), row_start, t, max_us)
-    track = _ffill(g := _f64(pos, "track"), np.isfinite(g), row_start, t, max_us)
-    vrate = _ffill(g := _f64(pos, "vrate"), np.isfinite(g), row_start, t, max_us)
+    track_raw, vrate_raw = _f64(pos, "track"), _f64(pos, "vrate")
     og_raw = _f64(pos, "on_ground")
     og = _ffill(og_raw, np.isfinite(og_raw), row_start, t, max_us)
 
@@ -248,8 +277,23 @@ def legs_and_stops(
     next_g = np.zeros(nr, dtype=bool)
     next_g[:-1] = r_ground[1:] & ~r_cut[1:]
     flick = ~r_ground & prev_g & next_g & ((t[re - 1] - t[rs]) <= params.flicker_s * US)
-    if flick.any():
+    # ...and a short ground run flanked by rows well above the nearest field is a bad flag
+    index = airport_index(airports)
+    elev = np.nan_to_num(pc.cast(airports["elevation_ft"], pa.float64()).to_numpy(zero_copy_only=False), nan=0.0)
+    prev_a = np.zeros(nr, dtype=bool)
+    prev_a[1:] = ~r_ground[:-1] & ~r_cut[1:]
+    next_a = np.zeros(nr, dtype=bool)
+    next_a[:-1] = ~r_ground[1:] & ~r_cut[1:]
+    cand = np.flatnonzero(r_ground & prev_a & next_a & ((t[re - 1] - t[rs]) <= params.touch_and_go_max_s * US))
+    high = np.zeros(nr, dtype=bool)
+    if len(cand):
+        near = index.nearest(lat[rs[cand]], lon[rs[cand]], max_km=50.0)
+        fe = np.where(near.index >= 0, elev[np.maximum(near.index, 0)], 0.0)
+        above = np.fmax(alt[rs[cand] - 1], alt[np.minimum(re[cand], n - 1)]) - fe
+        high[cand] = (above > params.ground_glitch_ft) & (gs[rs[cand]] > params.taxi_speed_kt)
+    if flick.any() or high.any():
         ground[np.repeat(flick, re - rs)] = True
+        ground[np.repeat(high, re - rs)] = False
         rs, re = _runs(ground.astype(np.int8), cut)
 
     r_ground = ground[rs]
@@ -267,9 +311,6 @@ def legs_and_stops(
     r_first = np.where(r_first < re, r_first, -1)
     r_last = prv[re - 1]
     r_last = np.where(r_last >= rs, r_last, -1)
-
-    index = airport_index(airports)
-    elev = np.nan_to_num(pc.cast(airports["elevation_ft"], pa.float64()).to_numpy(zero_copy_only=False), nan=0.0)
 
     # --- join airborne runs into legs
     air = np.flatnonzero(~r_ground)
@@ -314,10 +355,15 @@ def legs_and_stops(
     join |= prev_is_air & ~landing_gap
     # (b) touch-and-go: air, short ground run, air — no silence in between
     pp = np.maximum(k - 2, 0)
+    # (both airborne sides must carry fresh positions: a stale state vector after a landing
+    # flips back to "airborne" without moving, which is no touch-and-go)
+    cpos = np.r_[0, np.cumsum(has_pos)]
+    r_npos = cpos[re] - cpos[rs]
     tg = (
         same_p & r_ground[p] & (k >= 2) & r_same_prev[p] & ~r_ground[pp]
         & ~r_gap_before[k] & ~r_gap_before[p]
         & ((r_t0[k] - r_t1[pp]) <= params.touch_and_go_max_s * US)
+        & (r_npos[k] >= params.min_leg_points) & (r_npos[pp] >= params.min_leg_points)
     )
     join |= tg
     tg_run[tg] = p[tg]
@@ -333,6 +379,10 @@ def legs_and_stops(
     dist_km = _path_km(l_row0, l_row1, has_pos, lat, lon)
     # a "leg" that never moves is a ground flag glitch of a parked aircraft, not a flight
     keep = (air_rows >= params.min_leg_points) & (dist_km >= params.min_leg_km)
+    # nor is one that never goes faster than a taxiing aircraft nor changes altitude
+    top_gs = _seg_reduce(np.fmax, gs, l_row0, l_row1)
+    alt_span = _seg_reduce(np.fmax, alt, l_row0, l_row1) - _seg_reduce(np.fmin, alt, l_row0, l_row1)
+    keep &= ~((top_gs < 1.6 * params.taxi_speed_kt) & ~(alt_span >= 300.0))
 
     # --- evidence at both ends
     before = first_air - 1
@@ -343,16 +393,18 @@ def legs_and_stops(
     b_idx = np.maximum(before, 0)
     origin = evidence_at(
         is_ground=ground_before,
-        row=np.where(ground_before, r_last[b_idx], r_first[first_air]),
+        row=(o_row := np.where(ground_before, r_last[b_idx], r_first[first_air])),
         ground_s=np.where(ground_before, (r_t1[b_idx] - r_t0[b_idx]) / US, 0.0),
-        lat=lat, lon=lon, alt=alt, track=track, vrate=vrate,
+        lat=lat, lon=lon, alt=alt,
+        track=_ffill_at(track_raw, o_row, row_start, t, max_us), vrate=_ffill_at(vrate_raw, o_row, row_start, t, max_us),
         index=index, airports=airports, elev=elev, params=params, end="origin",
     )
     dest = evidence_at(
         is_ground=ground_after,
-        row=np.where(ground_after, r_first[after_c], r_last[last_air]),
+        row=(d_row := np.where(ground_after, r_first[after_c], r_last[last_air])),
         ground_s=np.where(ground_after, (r_t1[after_c] - r_t0[after_c]) / US, 0.0),
-        lat=lat, lon=lon, alt=alt, track=track, vrate=vrate,
+        lat=lat, lon=lon, alt=alt,
+        track=_ffill_at(track_raw, d_row, row_start, t, max_us), vrate=_ffill_at(vrate_raw, d_row, row_start, t, max_us),
         index=index, airports=airports, elev=elev, params=params, end="destination",
     )
 

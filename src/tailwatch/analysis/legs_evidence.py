@@ -118,15 +118,18 @@ def evidence_at(
     index: AirportIndex, airports: pa.Table, elev: F64, params: LegParams,
     end: Literal["origin", "destination"],
 ) -> EndEvidence:
-    """Airport (or not) shown by one end of each leg; ``row`` is the evidence row (-1: none)."""
+    """Airport (or not) shown by one end of each leg; ``row`` is the evidence row (-1: none).
+
+    ``lat, lon, alt`` are per-row (forward-filled); ``track, vrate`` are already taken at ``row``.
+    """
     m = len(row)
     ok = row >= 0
     r = np.maximum(row, 0)
     plat = np.where(ok, lat[r], np.nan)
     plon = np.where(ok, lon[r], np.nan)
     palt = np.where(ok, alt[r], np.nan)
-    ptrk = np.where(ok, track[r], np.nan)
-    pvr = np.where(ok, vrate[r], np.nan)
+    ptrk = np.where(ok, track, np.nan)
+    pvr = np.where(ok, vrate, np.nan)
     icao = airports["icao"].combine_chunks()
 
     n0 = index.nearest(plat, plon)
