@@ -79,6 +79,10 @@ def register(app: typer.Typer) -> None:
                 err.print(f"[yellow]  {s}[/yellow]")
         if not matches:
             console.print(f"no aircraft matches {query!r}")
+            norm = ident.normalise_registration(query)
+            if norm is not None:
+                console.print(f"{norm[0]} would be a registration of {norm[1] or '?'} "
+                              f"(VRS registration prefixes) but is not in any database")
             raise typer.Exit(1)
         if fmt is Format.table:
             for m in matches:

@@ -427,6 +427,11 @@ class Identity:
                 {"prefix": pa.array([], pa.string())}))
         return self._formats
 
+    def normalise_registration(self, text: str) -> tuple[str, str | None] | None:
+        """Canonical spelling of a registration and its prefix's country (VRS registration prefixes),
+        e.g. ``"5u mbh"`` -> ``("5U-MBH", "NE")``; ``None`` when no national format fits."""
+        return self.formats().normalise(text)
+
     def lookup(self, query: str, limit: int = 20) -> list[Match]:
         """Ranked matches for a hex address, a registration (any spelling, or part of one),
         an ICAO type designator, an operator or a type name (fuzzy)."""
