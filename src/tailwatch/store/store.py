@@ -107,6 +107,20 @@ def _split_whole(table: pa.Table, rows: int) -> tuple[list[pa.Table], pa.Table]:
     return pieces, table.slice(last)
 
 
+def _prune_generations(folder: Path, current: int) -> None:
+    """Delete a derived table's files other than the current generation and the one before it
+    (a reader that listed the catalog just before a switch may still be reading that one)."""
+    if not folder.is_dir():
+        return
+    for f in folder.glob("g*.parquet"):
+        try:
+            g = int(f.stem[1:])
+        except ValueError:
+            continue
+        if g not in (current, current - 1):
+            f.unlink(missing_ok=True)
+
+
 class Store:
     """A tailwatch store folder. Use :func:`open_store` (or :meth:`Store.open`) to get one."""
 
@@ -144,12 +158,8 @@ class Store:
         running, done, meta, last_id = catalog.state(self.root)
         remove_leftovers(self.root, set(done.values()))
         catalog.mark_interrupted(self.root, running)
-        live = {Path(m["path"]).resolve() for m in meta.values()}
-        base = self.root / DERIVED_DIR
-        if base.is_dir():
-            for f in base.rglob("*.parquet"):
-                if f.resolve() not in live:
-                    f.unlink(missing_ok=True)
+        for name, m in meta.items():
+            _prune_generations(self.root / DERIVED_DIR / name, int(m["generation"]))
         (self.root / _WRITING).unlink(missing_ok=True)
         return Ledger(done, last_id)
 
@@ -390,8 +400,7 @@ class Store:
             path = self.root / DERIVED_DIR / name / f"g{generation}.parquet"
             write_atomic(new, path)
             catalog.set_derived(self.root, name, str(path), generation, new.num_rows)
-            if meta is not None and Path(meta["path"]) != path:
-                Path(meta["path"]).unlink(missing_ok=True)
+            _prune_generations(path.parent, generation)
 
 
 def open_store(path: str | Path | None = None, memory_limit: str | None = None) -> Store:
