@@ -154,6 +154,11 @@ def rs1090_expected(
         if bds in ("06", "09"):
             row["gs"], row["track"] = m.get("groundspeed"), m.get("track")
         if bds == "09":
+            me = int(m["frame"][8:22], 16)
+            if ((me >> 32) & 0x3FF) == 0 or ((me >> 21) & 0x3FF) == 0:
+                # a zero E-W or N-S field means "no velocity information"; rs1090 reads it as -1 kt
+                row["gs"] = row["track"] = None
+        if bds == "09":
             row["vrate"] = m.get("vertical_rate")
             if "groundspeed" not in m:
                 row.pop("gs"), row.pop("track")
