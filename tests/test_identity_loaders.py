@@ -175,3 +175,11 @@ def test_fa_shards_bad_key_duplicate_and_broken_json(tmp_path: Path, shared_data
     assert where["unreadable JSON"][0] == "4C.json"
     row = ident.annotate(pa.array([0x4B1901], pa.int32())).to_pylist()[0]
     assert row["registration"] == "HB-JMF"
+
+
+def test_annotate_out_of_range_and_null_addresses(tmp_path: Path) -> None:
+    ident = load_identity(tmp_path / "none", allow_missing=True, watchlist=None)
+    rows = ident.annotate(pa.array([-5, 1 << 24, None, 0x062F01], pa.int32())).to_pylist()
+    assert [r["icao24"] for r in rows] == [-5, 1 << 24, None, 0x062F01]
+    assert [r["country"] for r in rows] == [None, None, None, "Niger"]
+    assert [r["note"] for r in rows] == [None, None, None, "not in any database"]

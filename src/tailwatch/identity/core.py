@@ -396,7 +396,8 @@ class Identity:
         row_arr = pa.array(rows, pa.int32())
         ok_arr = None if ok.all() else pa.array(ok)
         validity: dict[int, pa.Buffer | None] = {}
-        out: dict[str, pa.Array] = {"icao24": pa.array(np.where(ok, values, 0).astype(np.int32), pa.int32(),
+        # icao24 comes back as given (an out-of-range value stays, with every other field null)
+        out: dict[str, pa.Array] = {"icao24": pa.array(np.where(valid, values, 0).astype(np.int32), pa.int32(),
                                                        mask=~valid)}
         for name in ext.column_names:
             col = ext[name].chunk(0) if ext[name].num_chunks else pa.nulls(0, ext[name].type)
