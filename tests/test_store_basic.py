@@ -272,3 +272,17 @@ def test_env_var_sets_default_store(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     store = tailwatch.open_store()
     assert store.root == tmp_path / "env-store"
     assert (tmp_path / "env-store/catalog.duckdb").exists()
+
+
+def test_custom_derived_table(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "s")
+    assert store.derived("aircraft").num_rows == 0  # never written: empty, no error
+    t1 = pa.table({"icao24": pa.array([0x062F01, 0xAE503D], pa.int32()), "registration": ["5U-MBH", "09-0540"]})
+    store.write_derived("aircraft", t1)
+    t2 = pa.table({"icao24": pa.array([0x062F01], pa.int32()), "registration": ["5U-MBH (C-130H)"]})
+    store.write_derived("aircraft", t2, icao24=["062F01"])
+    got = store.derived("aircraft").sort_by("icao24").to_pylist()
+    assert got == [{"icao24": 0x062F01, "registration": "5U-MBH (C-130H)"},
+                   {"icao24": 0xAE503D, "registration": "09-0540"}]
+    with pytest.raises(ValueError):
+        store.write_derived("positions", t1)

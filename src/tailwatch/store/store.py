@@ -355,12 +355,13 @@ class Store:
 
     # -- derived tables -------------------------------------------------------------------------------
     def derived(self, name: str, icao24: IcaoLike | None = None) -> pa.Table:
-        """A derived table (``legs``, ``stops``, ``findings`` ...), optionally only some aircraft."""
+        """A derived table (``legs``, ``stops``, ``findings`` or one of your own), optionally only some aircraft.
+
+        A table never written is empty: with its schema for the known names, without columns otherwise.
+        """
         meta = catalog.derived_meta(self.root).get(name)
         if meta is None:
-            if name not in DERIVED_SCHEMAS:
-                raise StoreError(f"no derived table {name!r} in {self.root}")
-            return DERIVED_SCHEMAS[name].empty_table()
+            return DERIVED_SCHEMAS[name].empty_table() if name in DERIVED_SCHEMAS else pa.table({})
         table = pq.read_table(meta["path"])
         if name in DERIVED_SCHEMAS:
             table = table.cast(DERIVED_SCHEMAS[name])
