@@ -118,6 +118,16 @@ def test_with_records_on_top_and_instead(shared_data: Path, tmp_path: Path) -> N
     assert "operator=Niger Air Force (plane-alert-db)" in rows[0]["conflicts"]
     assert rows[0]["typecode"] == "C130" and rows[0]["typecode_source"] == "plane-alert-db"
     assert rows[1]["registration"] == "7T-SIM" and rows[1]["country_iso2"] == "DZ"
+    assert rows[1]["conflicts"] is None  # no database knows 0A0001: nothing to disagree with
+    # dump1090_fa_db/4B.json: "AAC6": {"t": "B738"} -- no registration, so the databases' class is
+    # "unknown"; a declared "civil" is not a conflict with that absence of evidence.
+    (tmp_path / "dump1090_fa_db").mkdir()
+    shutil.copyfile(shared_data / "dump1090_fa_db/4B.json", tmp_path / "dump1090_fa_db/4B.json")
+    declared = load_identity(tmp_path, watchlist=None).with_records(
+        [{"icao24": "4BAAC6", "registration": "TC-JVF", "aircraft_class": "civil"}], src)
+    [row] = declared.annotate(pa.array([0x4BAAC6], pa.int32())).to_pylist()
+    assert (row["typecode"], row["typecode_source"], row["aircraft_class"]) == ("B738", "dump1090-fa", "civil")
+    assert row["conflicts"] is None
     assert rows[2]["registration"] == "TZ-PRM"
     instead = base.with_records(records, src, replace=True)
     rows = instead.annotate(pa.array([0x062F01, 0x05C075], pa.int32())).to_pylist()

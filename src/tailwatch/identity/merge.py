@@ -110,6 +110,8 @@ def merge(sources: list[Source]) -> pa.Table:
             wn = _norm(field, winner)
             for v, src in zip(values, srcs, strict=True):
                 differs = pc.and_kleene(pc.is_valid(v), pc.not_equal(_norm(field, v), wn))
+                if field == "aircraft_class":  # "unknown" is absence of evidence, not a disagreement
+                    differs = pc.and_kleene(differs, pc.not_equal(v, "unknown"))
                 text = pc.binary_join_element_wise(pa.scalar(f"{field}="), v, pa.scalar(" ("), src,
                                                    pa.scalar(")"), "")
                 conflict_parts.append(pc.if_else(pc.fill_null(differs, False), text, null_str))
