@@ -11,6 +11,7 @@ covered too, and Arlit (DRZL) and Dirkou (DRZD) never.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from pathlib import Path
@@ -219,3 +220,15 @@ def test_period_until_a_date_the_aircraft_kept_flying_after_is_contradicted() ->
     period = {end: dict(verdicts(text.format(end=end), evidence()))["period"]
               for end in ("August 25", "September 2")}
     assert period == {"August 25": "contradicted", "September 2": "supported"}
+
+
+def test_emergency_needs_a_squawk_or_emergency_incident_not_a_track_end() -> None:
+    text = "The C-130 5U-MBH declared an emergency at Gao on September 2, 2023."
+    ev = evidence()  # its only incident is the track ending low at Gao
+    assert dict(verdicts(text, ev))["event"] == "ambiguous"
+    squawk = {"finding_id": "incident-2", "kind": "incident", "subject": "062F01", "icao24": HEX,
+              "t_start": _t(2, 9, 9), "t_end": _t(2, 10, 9), "places": ["GAGO"], "confidence": 0.9,
+              "summary": "062F01 squawked 7700 near Gao", "evidence": orjson.dumps({"type": "squawk"}).decode()}
+    with_squawk = dataclasses.replace(ev, findings=pa.concat_tables(
+        [ev.findings, pa.Table.from_pylist([squawk], FINDINGS)]))
+    assert dict(verdicts(text, with_squawk))["event"] == "supported"

@@ -339,9 +339,14 @@ class _Checker:
         if t0 is not None:
             rows = [r for r in rows if int(r["t_end"].timestamp() * 1e6) >= t0 and
                     (t1 is None or int(r["t_start"].timestamp() * 1e6) < t1)]
-        if claim.event == "emergency":
-            rows = [r for r in rows if "squawk" in (r["evidence"] or "") or "emergency" in (r["evidence"] or "")
-                    or "7700" in (r["summary"] or "")] or rows
+        wanted = _EMERGENCY_TYPES if claim.event == "emergency" else _CRASH_TYPES
+        other = [r for r in rows if _incident_type(r) not in wanted]
+        rows = [r for r in rows if _incident_type(r) in wanted]
+        if not rows and other:
+            return Verdict(claim.claim_id, "ambiguous",
+                           f"{self.who(claim)} has incident findings, but none of the kind a {claim.event} leaves "
+                           f"({', '.join(sorted({_incident_type(r) or '?' for r in other}))})",
+                           {"findings": [f"{r['finding_id']}: {r['summary']}" for r in other]})
         at = [r for r in rows if place is None or place in (r["places"] or [])]
         ev = {"findings": [f"{r['finding_id']}: {r['summary']}" for r in (at or rows)]}
         where = f" at {place}" if place else ""
@@ -472,6 +477,19 @@ class _Checker:
         order = {"contradicted": 0, "ambiguous": 1, "not observable": 2, "supported": 3}
         worst = min(verdicts, key=lambda v: order[v[0]])
         return Verdict(claim.claim_id, worst[0], "; ".join(v[1] for v in verdicts), ev)
+
+
+#: ``evidence["type"]`` of incident findings that bear out each event.
+_EMERGENCY_TYPES = frozenset({"squawk", "emergency"})
+_CRASH_TYPES = frozenset({"track_end_low", "track_end_short_final", "abrupt_descent"})
+
+
+def _incident_type(row: dict[str, Any]) -> str | None:
+    try:
+        evid = orjson.loads(row["evidence"] or "{}")
+    except orjson.JSONDecodeError:
+        return None
+    return str(evid["type"]) if isinstance(evid, dict) and evid.get("type") else None
 
 
 def _starts(o: np.ndarray[Any, np.dtype[Any]], d: np.ndarray[Any, np.dtype[Any]],
