@@ -143,6 +143,10 @@ class Store:
         if root.exists() and not root.is_dir():
             raise StoreError(f"{root} is not a folder")
         store = cls(root, memory_limit or os.environ.get("TAILWATCH_MEMORY_LIMIT"))
+        if not os.access(root, os.W_OK):  # a read-only archive: query it, never clean it
+            if not (root / catalog.CATALOG).exists():
+                raise StoreError(f"{root} is not a tailwatch store and cannot be written")
+            return store
         with catalog.writer_lock(root, blocking=False) as locked:
             if not (root / catalog.CATALOG).exists():
                 catalog.create(root)
@@ -169,10 +173,8 @@ class Store:
         with catalog.writer_lock(self.root):
             ledger = self._recover()
             (self.root / _WRITING).touch()
-            try:
-                yield ledger
-            finally:
-                (self.root / _WRITING).unlink(missing_ok=True)
+            yield ledger  # on an exception the marker stays, so the next open cleans up
+            (self.root / _WRITING).unlink(missing_ok=True)
 
     def __repr__(self) -> str:
         return f"Store({str(self.root)!r})"
