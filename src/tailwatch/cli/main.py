@@ -29,9 +29,21 @@ def _register() -> None:
 
 
 def main() -> None:
-    """Entry point of the console script."""
+    """Entry point of the console script.
+
+    tailwatch's own errors (bad input as a whole, a missing database or store, missing
+    report assets) end the command with their message and exit code 2, not a traceback.
+    """
+    import sys
+
+    from tailwatch.errors import TailwatchError
+
     _register()
-    app()
+    try:
+        app(standalone_mode=True)
+    except TailwatchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
