@@ -123,3 +123,34 @@ def test_refuses_to_replace_a_foreign_folder(shared_data: Path, tmp_path: Path) 
         update_from_folder(shared_data, precious)
     assert (precious / "todo.txt").read_text() == "keep me"
 
+
+
+def test_cli_update_through_a_mirror(server: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``tailwatch db update`` with ``$TAILWATCH_DB_MIRROR``: <mirror>/<database>/<file or archive name>."""
+    import typer
+    from typer.testing import CliRunner
+
+    from tailwatch.cli import aircraft
+
+    base, root = server
+    mirror = root / "mirror"
+    for name, files in (("plane-alert-db", ["plane-alert-db.csv", "plane-alert-categories.csv", "LICENSE"]),
+                        ("mictronics", ["operators.json", "types.json", "dbversion.json"])):
+        (mirror / name).mkdir(parents=True)
+        for f in files:
+            shutil.copyfile(root / ("pad" if name == "plane-alert-db" else "mic") / f, mirror / name / f)
+    (mirror / "vrs-standing-data").mkdir()
+    shutil.copyfile(root / "vrs.tar.gz", mirror / "vrs-standing-data" / "main.tar.gz")
+    (mirror / "dump1090-fa").mkdir()
+    shutil.copyfile(root / "fa.tar.gz", mirror / "dump1090-fa" / "master.tar.gz")
+    monkeypatch.setenv("TAILWATCH_DB_MIRROR", f"{base}/mirror")
+    app = typer.Typer()
+    aircraft.register(app)
+    target = tmp_path / "db"
+    result = CliRunner().invoke(app, ["db", "update", "--db", str(target)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["sources"]["vrs-standing-data"]["url"] == f"{base}/mirror/vrs-standing-data/main.tar.gz"
+    result = CliRunner().invoke(app, ["aircraft", "HB-JMF", "--db", str(target), "-f", "json"],
+                                env={"TAILWATCH_CONFIG": str(tmp_path)})
+    assert json.loads(result.stdout)[0]["icao24"] == "4B1901"  # dump1090_fa_db/4B.json "1901": {"r": "HB-JMF"}
