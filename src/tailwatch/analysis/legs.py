@@ -291,6 +291,7 @@ def legs_and_stops(
         fe = np.where(near.index >= 0, elev[np.maximum(near.index, 0)], 0.0)
         above = np.fmax(alt[rs[cand] - 1], alt[np.minimum(re[cand], n - 1)]) - fe
         high[cand] = (above > params.ground_glitch_ft) & (gs[rs[cand]] > params.taxi_speed_kt)
+        high[cand] &= ~flick[cand - 1] & ~flick[cand + 1]  # flanked by real flight, not by blips
     if flick.any() or high.any():
         ground[np.repeat(flick, re - rs)] = True
         ground[np.repeat(high, re - rs)] = False
