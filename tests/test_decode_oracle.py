@@ -155,6 +155,10 @@ def rs1090_expected(
             row["gs"], row["track"] = m.get("groundspeed"), m.get("track")
         if bds == "09":
             me = int(m["frame"][8:22], 16)
+            if (me >> 48) & 7 == 2 and row["gs"] is not None:
+                # supersonic subtype: 4 kt units. rs1090 0.7.0 forgets the factor 4; pyModeS applies
+                # it (e.g. E-W 100, N-S 200: rs1090 222.3 kt, pyModeS 889 kt)
+                row["gs"] = 4 * row["gs"]
             if ((me >> 32) & 0x3FF) == 0 or ((me >> 21) & 0x3FF) == 0:
                 # a zero E-W or N-S field means "no velocity information"; rs1090 reads it as -1 kt
                 row["gs"] = row["track"] = None
