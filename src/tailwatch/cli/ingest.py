@@ -77,13 +77,28 @@ def parse_time(text: str | None) -> datetime | None:
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
-def _short(path: str) -> str:
-    """``path`` relative to the working folder when it lies inside it, for narrow terminals."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel
+def _short_paths(paths: list[str]) -> list[str]:
+    """Paths as short as they stay clear, for narrow terminals: relative to the working folder
+    when inside it, else relative to the folder all the listed paths share.
+
+    >>> _short_paths(["/data/a/x.json", "/data/b/y.json"])
+    ['a/x.json', 'b/y.json']
+    """
+    cwd = os.getcwd()
+    outside = [p for p in paths if os.path.isabs(p) and not p.startswith(cwd + os.sep)]
+    base = ""
+    if outside:
+        common = os.path.commonpath(outside)
+        base = common if len(outside) > 1 else os.path.dirname(common)
+    out = []
+    for p in paths:
+        if os.path.isabs(p) and p.startswith(cwd + os.sep):
+            out.append(os.path.relpath(p, cwd))
+        elif base and os.path.isabs(p) and p.startswith(base):
+            out.append(os.path.relpath(p, base))
+        else:
+            out.append(p)
+    return out
 
 
 def rejects_table(report: IngestReport) -> pa.Table:
@@ -170,8 +185,9 @@ def register(app: typer.Typer) -> None:
             fmt_out = Format.csv if summary is Format.csv else Format.table
             files_table = report.to_table()
             if fmt_out is Format.table:
-                short = [_short(p) for p in files_table.column("path").to_pylist()]
-                files_table = files_table.set_column(1, "path", pa.array(short, pa.string()))
+                short = _short_paths(files_table.column("path").to_pylist())
+                files_table = files_table.set_column(1, "path", pa.array(short, pa.string())).rename_columns(
+                    ["id", "path", "status", "format", "read", "stored", "dupes", "rejects", "problem"])
             emit(files_table, fmt_out, title="Files")
             if report.rejects.total:
                 emit(rejects_table(report), fmt_out, title="Rejected inputs")
