@@ -160,3 +160,13 @@ def test_operator_designator_via_mictronics(ident: Identity) -> None:
     by_designator = [m for m in matches if m.matched_on == "operator designator AAC (mictronics operators)"]
     assert "43C07C" in {m.hex for m in by_designator}
     assert matches[0] in by_designator and matches[0].get("operator") == "Army Air Corps"
+
+
+def test_mixed_query_operator_and_type(ident: Identity) -> None:
+    # "Niger C130": plane-alert-db has one Niger Air Force C130 (062F01,5U-MBH,...,C130,Mil) and a
+    # Do 228 (062F0F,5U-MBI,...,D228): the aircraft matching both words comes first.
+    matches = ident.lookup("Niger C130")
+    assert matches[0].hex == "062F01"
+    assert "062F0F" in {m.hex for m in matches}
+    # "the C130" is a type query: the stop word does not drag in operators named "The ..."
+    assert all(m.get("typecode") == "C130" for m in ident.lookup("the C130", limit=50))

@@ -47,6 +47,7 @@ _OPERATOR_CLASS = [
     ("police", 0.6, r"(?i)\b(police|polizei|policia|polícia|politie|gendarmerie|carabinieri|guardia civil)"),
     ("government", 0.5, r"(?i)\b(government|ministry|ministerio|minist[eè]re|presiden|state of|royal flight)"),
 ]
+_STOPWORDS = {"THE", "A", "AN", "OF", "DE", "DU", "LA", "LE", "AIRCRAFT", "PLANE"}
 OUTPUT_COLUMNS = ["registration", "typecode", "type_desc", "operator", "country_iso2", "country",
                   "aircraft_class", "class_confidence", "tags", "category", "alias_address"]
 
@@ -441,9 +442,11 @@ class Identity:
             return []
         known = self.aircraft()
         scores: dict[int, tuple[float, str]] = {}
+        criteria: dict[int, set[str]] = {}
 
         def hit(addresses: Sequence[int], score: float, how: str) -> None:
             for a in addresses:
+                criteria.setdefault(a, set()).add(how.split(" ")[0])
                 if a not in scores or scores[a][0] < score:
                     scores[a] = (score, how)
 
@@ -466,10 +469,17 @@ class Identity:
                 for a, n, st in zip(sub["icao24"].to_pylist(), lens, starts, strict=True):
                     hit([a], 55.0 + 25.0 * len(cq) / max(int(n), 1) + 10.0 * bool(st), "partial registration")
         hit(icao.filter(pc.equal(known["typecode"], q.upper())).to_pylist(), 85.0, "ICAO type")
+        words = [w for w in re.split(r"[\s,;]+", q.upper()) if w]
+        rest = q
+        if len(words) > 1:  # "the C130", "Niger C130": a word that is an ICAO type designator
+            typed = pc.fill_null(pc.is_in(known["typecode"], value_set=pa.array(words, pa.string())), False)
+            types = set(pc.unique(known["typecode"].filter(typed)).to_pylist())
+            hit(icao.filter(typed).to_pylist(), 75.0, "ICAO type (word of the query)")
+            rest = " ".join(w for w in words if w not in types and w not in _STOPWORDS)
         exact = any(score >= 100.0 for score, _ in scores.values())
-        if len(q) >= 3 and not hexq and not exact:  # a registration or hex hit needs no fuzzy search
-            self._fuzzy(known, "operator", q, 0.9, hit)
-            self._fuzzy(known, "type_desc", q, 0.8, hit)
+        if len(rest) >= 3 and not hexq and not exact:  # a registration or hex hit needs no fuzzy search
+            self._fuzzy(known, "operator", rest, 0.9, hit)
+            self._fuzzy(known, "type_desc", rest, 0.8, hit)
             operators = self._db("mic_operators")
             if len(q) == 3 and q.isalpha() and operators is not None:
                 # an ICAO operator designator ("NAF"): search its name (Mictronics operators)
@@ -485,6 +495,9 @@ class Identity:
         richness = dict(zip(sel["icao24"].to_pylist(), (
             pc.add(pc.cast(pc.is_valid(sel["category"]), pa.int8()),
                    pc.cast(pc.is_valid(sel["operator"]), pa.int8())).to_pylist()), strict=True))
+        # Matching on several criteria at once ("Niger C130": operator and type) ranks higher.
+        scores = {a: (min(sc + 10.0 * (len(criteria[a]) - 1), 99.0) if sc < 100 else sc, how)
+                  for a, (sc, how) in scores.items()}
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1][0], -richness.get(kv[0], -1), kv[0]))[:limit]
         rows = self.describe([a for a, _ in ranked]).to_pylist()
         return [Match(a, s, how, row) for (a, (s, how)), row in zip(ranked, rows, strict=True)]
