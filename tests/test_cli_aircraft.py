@@ -73,3 +73,15 @@ def test_watch_add_list_remove(app: typer.Typer, db: Path, tmp_path: Path) -> No
     assert run(app, ["watch", "remove", "tz prm"], env=env).exit_code == 1
     listed = json.loads(run(app, ["watch", "list", "-f", "json"], env=env).stdout)
     assert [e["hex"] for e in listed] == ["062F01"]
+
+
+def test_db_status(app: typer.Typer, db: Path, shared_data: Path) -> None:
+    result = CliRunner().invoke(app, ["db", "status", "--db", str(db), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows[0]["url"] == str(shared_data)
+    # PROVENANCE.md: plane-alert-db 17,198 aircraft; VRS aircraft 16,873; dump1090-fa 354,852 entries
+    loaded = {r["database"]: r["file"] for r in rows[1:]}
+    assert loaded == {"plane-alert-db": "17198 aircraft rows loaded", "vrs-standing-data": "16873 aircraft rows loaded",
+                      "dump1090-fa": "354852 aircraft rows loaded"}
+    assert CliRunner().invoke(app, ["db", "status", "--db", str(db / "nothing")]).exit_code == 2

@@ -134,6 +134,39 @@ def register(app: typer.Typer) -> None:
             for s in ident.rejects.samples:
                 console.print(f"[yellow]  {s}[/yellow]")
 
+    @db_app.command("status")
+    def db_status(
+        db: Annotated[Path | None, typer.Option("--db", help="database folder (default: the XDG cache)")] = None,
+        fmt: Format = FORMAT_OPTION,
+    ) -> None:
+        """Which databases are installed: origin, sha256, size, when fetched, rows loaded."""
+        import json
+
+        target = db or paths.default_db_dir()
+        manifest_path = target / "manifest.json"
+        if not manifest_path.exists():
+            Console().print(f"[red]no databases installed in {target}: run `tailwatch db update` "
+                            f"(or `tailwatch db update --from DIR`)[/red]")
+            raise typer.Exit(2)
+        m = json.loads(manifest_path.read_text())
+        rows: list[dict[str, Any]] = []
+        sources = m.get("sources") or {}
+        for name, info in sources.items():
+            files = info.get("files")
+            entries = files.items() if isinstance(files, dict) else [(name, info)]
+            for fname, f in entries:
+                rows.append({"database": name, "file": fname, "url": f.get("url"), "sha256": f.get("sha256"),
+                             "bytes": f.get("bytes"), "version": f.get("etag") or f.get("last_modified"),
+                             "fetched_at": m.get("fetched_at")})
+        if not sources:
+            rows.append({"database": "all", "file": f"{m.get('files')} files", "url": m.get("from"),
+                         "sha256": m.get("sha256_of_files"), "bytes": m.get("bytes"), "version": None,
+                         "fetched_at": m.get("fetched_at")})
+        for name, n in (m.get("rows") or {}).items():
+            rows.append({"database": name, "file": f"{n} aircraft rows loaded", "url": None, "sha256": None,
+                         "bytes": None, "version": None, "fetched_at": None})
+        emit(pa.Table.from_pylist(rows), fmt, title=f"databases in {target}" if fmt is Format.table else None)
+
     watch_app = typer.Typer(help="Your watch list (merged with plane-alert-db).", no_args_is_help=True)
     app.add_typer(watch_app, name="watch")
 
