@@ -94,33 +94,35 @@ def spoofing(positions: pa.Table, config: SpoofingConfig | None = None) -> pa.Ta
         ok_skip = d_skip <= cfg.max_speed_kt * KT_KMH * dt_skip / 3600.0 + cfg.jump_tolerance_km
         flags[1:-1][back & ok_skip] |= TWO_PLACES
 
-    # 2. motion over a baseline versus reported ground speed and track.
+    # 2. motion over a baseline versus reported ground speed and track.  Windows start at the
+    # first row of each baseline/3 time step of an aircraft (overlapping windows say the same).
     rank = np.cumsum(np.r_[0, ic[1:] != ic[:-1]])
     key = rank * (int(t.max() - t.min()) + 1 + int(cfg.baseline_s * US)) + (t - t.min())  # aircraft, then time
-    j = np.searchsorted(key, key + int(cfg.baseline_s * US), "left")
+    step = np.floor_divide(t - t.min(), max(int(cfg.baseline_s * US / 3), 1))
+    s0 = np.flatnonzero(np.r_[True, (step[1:] != step[:-1]) | (ic[1:] != ic[:-1])])
+    j = np.searchsorted(key, key[s0] + int(cfg.baseline_s * US), "left")
     valid = j < n
     jj = np.where(valid, j, n - 1)
-    span = (t[jj] - t) / US
-    valid &= (ic[jj] == ic) & (span <= 2 * cfg.baseline_s) & (span > 0)
-    valid &= ~ground & ~ground[jj]
-    dist = fast_km(lat, lon, lat[jj], lon[jj])
+    span = (t[jj] - t[s0]) / US
+    valid &= (ic[jj] == ic[s0]) & (span <= 2 * cfg.baseline_s) & (span > 0)
+    valid &= ~ground[s0] & ~ground[jj]
+    dist = fast_km(lat[s0], lon[s0], lat[jj], lon[jj])
     implied = dist / np.where(span > 0, span, np.nan) * 3600.0 / KT_KMH
-    g2 = gs[jj]
-    rep_gs = np.where(np.isnan(gs), g2, np.where(np.isnan(g2), gs, (gs + g2) / 2))
+    g1, g2 = gs[s0], gs[jj]
+    rep_gs = np.where(np.isnan(g1), g2, np.where(np.isnan(g2), g1, (g1 + g2) / 2))
     tol = np.maximum(cfg.speed_tol_kt, cfg.speed_tol_rel * rep_gs)
     # Jumps already explain the disagreement of windows that contain them.
     jump_cum = np.cumsum(np.r_[0, (flags[1:] & JUMP) > 0])
-    clean = jump_cum[jj] == jump_cum
+    clean = jump_cum[jj] == jump_cum[s0]
     speed_bad = valid & clean & ~np.isnan(rep_gs) & (np.abs(implied - rep_gs) > tol)
-    flags[speed_bad] |= SPEED
-    moving = valid & clean & (implied > 50.0) & ~np.isnan(trk) & ~np.isnan(trk[jj])
+    flags[s0[speed_bad]] |= SPEED
+    moving = valid & clean & (implied > 50.0) & ~np.isnan(trk[s0]) & ~np.isnan(trk[jj])
     m = np.flatnonzero(moving)  # trigonometry only where it can matter
-    chord = bearing_deg(lat[m], lon[m], lat[jj[m]], lon[jj[m]])
-    tr_a, tr_b = np.radians(trk[m]), np.radians(trk[jj[m]])
+    a_, b_ = s0[m], jj[m]
+    chord = bearing_deg(lat[a_], lon[a_], lat[b_], lon[b_])
+    tr_a, tr_b = np.radians(trk[a_]), np.radians(trk[b_])
     mean_trk = np.degrees(np.arctan2(np.sin(tr_a) + np.sin(tr_b), np.cos(tr_a) + np.cos(tr_b))) % 360.0
-    track_bad = np.zeros(n, dtype=bool)
-    track_bad[m] = angle_diff_deg(chord, mean_trk) > cfg.track_tol_deg
-    flags[track_bad] |= TRACK
+    flags[a_[angle_diff_deg(chord, mean_trk) > cfg.track_tol_deg]] |= TRACK
 
     # 3. slow at altitude.
     slow = ~ground & (alt > cfg.slow_alt_ft) & (gs < cfg.slow_gs_kt)
