@@ -206,7 +206,7 @@ def frames_case(repeat: int, copies: int) -> None:
 
     ours()
     to, ro = timed(ours, repeat)
-    tt, rt = timed(theirs, repeat)
+    tt, rt = timed(theirs, min(repeat, 2))  # rs1090 takes ~10-20 s per run here: two are enough
     print(f"  frames: {n:,}")
     line("decode: Decoder.decode vs rs1090.decode", to, tt, ro, rt)
     overhead = med(to) / med(tt) - 1
@@ -223,7 +223,7 @@ def frames_case(repeat: int, copies: int) -> None:
         return len(rs1090.decode([r[1] for r in rows], [float(r[0]) for r in rows]))
 
     tf, rf = timed(store_ingest(csv_path, runs=repeat), repeat)
-    tpf, rpf = timed(theirs_file, repeat)
+    tpf, rpf = timed(theirs_file, min(repeat, 2))
     line("hex CSV file: store ingest vs csv+rs1090", tf, tpf, rf, rpf)
     shutil.rmtree(tmp, ignore_errors=True)
 
