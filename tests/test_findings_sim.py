@@ -9,7 +9,7 @@ positions, as in a real store.
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -132,6 +132,21 @@ def test_sahel_store_end_to_end(tmp_path: Path, airports: pa.Table) -> None:
     inc = [x for x in rows if x["kind"] == "incident"]
     assert len(inc) == 1 and inc[0]["places"] == ["GAGO"]
     assert not [x for x in rows if x["kind"] == "spoofing"]
+    # Co-location: each finding is a truth overlap of two military/government aircraft there.
+    watched = {int(a["icao24"], 16) for a in r.truth.aircraft if a["aircraft_class"] in ("military", "government")}
+    lo, hi = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+    stays = [{**x, "arrival": x["arrival"] or lo, "departure": x["departure"] or hi}  # open ends: data edges
+             for x in r.truth.stops.to_pylist() if x["icao24"] in watched]
+    colo = [x for x in rows if x["kind"] == "co_location"]
+    assert colo
+    for x in colo:
+        apt = x["places"][0]
+        members = {int(h, 16) for h in orjson.loads(x["evidence"])["icao24"]}
+        assert any(a["airport"] == b["airport"] == apt and a["icao24"] != b["icao24"]
+                   and {a["icao24"], b["icao24"]} <= members
+                   and a["arrival"] < b["departure"] and b["arrival"] < a["departure"]
+                   and a["arrival"] < x["t_end"] and a["departure"] > x["t_start"]
+                   for a in stays for b in stays), x["summary"]
     # The civil airliners are neither foreign operations nor co-located "watched" aircraft.
     civil = {0x0A0047, 0x03804C, 0x4BAA53}
     assert not [x for x in rows if x["kind"] in ("foreign_operation", "co_location") and x["icao24"] in civil]
