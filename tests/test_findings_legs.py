@@ -278,3 +278,17 @@ def test_rotation_infers_an_airfield_from_low_points(airports: pa.Table) -> None
     ev = orjson.loads(f[0]["evidence"])
     assert ev["cycle"] == ["GABS", "GAGO", "GATS", "DRRN", "GABS"] and ev["count"] == 3
     assert len(ev["inferred_airfield_legs"]) == 6  # GAGO→GATS and GATS→DRRN, three times
+
+
+def test_co_location_of_watch_list_aircraft() -> None:
+    # Two airliners on the user's watch list (class civil), 3 h together at LFPB: reported
+    # because they are watched, not because of their class.
+    a, b = 0x3C6444, 0x3C6445
+    ac = pa.table({"icao24": pa.array([a, b], pa.int32()), "aircraft_class": ["civil", "civil"],
+                   "watched": [True, True]})
+    stops = stops_table([(a, "LFPB", "2023-09-01T08:00:00", "2023-09-01T12:00:00"),
+                         (b, "LFPB", "2023-09-01T09:00:00", "2023-09-01T15:00:00")])
+    f = co_location(stops, ac).to_pylist()
+    assert len(f) == 1 and orjson.loads(f[0]["evidence"])["together_h"] == 3.0
+    unwatched = ac.set_column(2, "watched", pa.array([True, False]))
+    assert co_location(stops, unwatched).num_rows == 0

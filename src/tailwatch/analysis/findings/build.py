@@ -67,6 +67,15 @@ def aircraft_table(icao24: pa.Array, identity: _Annotator | None = None) -> pa.T
         for name in ("registration", "operator", "country_iso2", "country_iso2_source", "aircraft_class"):
             if name in t.column_names:
                 cols[name] = t.column(name).cast(pa.string())
+        # On the user's watch list (``tailwatch watch add``): the identity tags it "watch…".
+        watched = pa.array([False] * len(ic))
+        if "category" in t.column_names:
+            watched = pc.or_(watched, pc.fill_null(pc.equal(t.column("category").cast(pa.string()), "Watch list"),
+                                                   False))
+        if "tags" in t.column_names:
+            tags = t.column("tags").cast(pa.string())
+            watched = pc.or_(watched, pc.fill_null(pc.match_substring_regex(tags, r"(^|; )watch"), False))
+        cols["watched"] = watched
         return pa.table(cols)
     from tailwatch.identity import country_of
 

@@ -24,8 +24,8 @@ def co_location(stops: pa.Table, aircraft: pa.Table | None = None, watch: list[i
                 config: CoLocationConfig | None = None) -> pa.Table:
     """``co_location`` findings (``FINDINGS``) from ``STOPS``.
 
-    Eligible aircraft: those in ``watch`` plus those of ``aircraft`` whose ``aircraft_class``
-    is in ``config.classes``.  With neither, nothing is eligible (every airliner at a hub
+    Eligible aircraft: those in ``watch``, those of ``aircraft`` marked ``watched`` (the user's
+    watch list), and those whose ``aircraft_class`` is in ``config.classes``.  With neither, nothing is eligible (every airliner at a hub
     is not news).
     """
     cfg = config or CoLocationConfig()
@@ -35,6 +35,9 @@ def co_location(stops: pa.Table, aircraft: pa.Table | None = None, watch: list[i
     if aircraft is not None and aircraft.num_rows:
         if "aircraft_class" in aircraft.column_names and cfg.classes:
             keep |= {int(x) for x in eligible(aircraft, cfg.classes).column("icao24").to_pylist()}
+        if "watched" in aircraft.column_names:
+            w = aircraft.filter(pc.fill_null(aircraft.column("watched"), False))
+            keep |= {int(x) for x in w.column("icao24").to_pylist()}
         info = {int(r["icao24"]): r for r in aircraft.to_pylist()}
     if not keep or stops.num_rows == 0:
         return out.table()
