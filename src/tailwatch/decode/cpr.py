@@ -4,7 +4,8 @@ The decoding rules are those of a sequential receiver (and of rs1090's offline
 decoder), applied to whole columns:
 
 * an airborne frame is decoded *globally* with the aircraft's last airborne
-  frame of the other parity when that one came less than 10 s before (pairs
+  frame of the other parity when that one came less than 10 s before (rs1090:
+  30 s; configurable) (pairs
   whose two latitudes fall in different NL zones are refused);
 * otherwise, within 180 s of the aircraft's last decoded position, it is
   decoded *locally* against that position (refused if more than half a zone off);
@@ -46,7 +47,8 @@ _NL_EDGES: F64 = np.round(
     ),
     8,
 )
-#: Gap after which a pair of frames is not decoded globally, and a local decode is not attempted.
+#: Default longest gap between an even and an odd frame decoded together globally (DO-260B: 10 s;
+#: rs1090 0.7.0 pairs frames up to 30 s apart).
 MAX_GAP_US = 10_000_000
 
 
@@ -279,6 +281,7 @@ def decode_batch(
     lat_cpr: F64,
     lon_cpr: F64,
     reference: tuple[float, float] | None,
+    pair_window_us: int = MAX_GAP_US,
 ) -> tuple[CprResult, CprState]:
     """Decode one batch of CPR frames (stream order) given the carried state; return the new state."""
     n = len(icao)
@@ -322,7 +325,7 @@ def decode_batch(
     o_lat = np.where(in_b, la[oi], c_ml)
     o_lon = np.where(in_b, lo[oi], c_mn)
     skip = air & (t - o_t < 0)
-    use_g = air & ~skip & o_has & (t - o_t < MAX_GAP_US)
+    use_g = air & ~skip & o_has & (t - o_t < pair_window_us)
     g_lat, g_lon = airborne_global_checked(
         np.where(od == 0, la, o_lat), np.where(od == 0, lo, o_lon),
         np.where(od == 1, la, o_lat), np.where(od == 1, lo, o_lon), od,
