@@ -153,6 +153,12 @@ def test_spoofed_address_matches_rs1090_through_the_sequential_fallback() -> Non
     problems, got, _, _ = compare(times, msgs)
     assert not problems, "\n".join(problems[:10])
     assert 50 < got.num_rows - got.column("lat").null_count < 600
+    # and in chunks (fallback state carried across calls)
+    batch = frames_batch(times, msgs)
+    whole = Decoder().decode(batch, "s", Rejects())
+    dec = Decoder()
+    parts = [dec.decode(batch.slice(a, 97), "s", Rejects()) for a in range(0, batch.num_rows, 97)]
+    assert pa.Table.from_batches(parts).equals(pa.Table.from_batches([whole]))
 
 
 def _cpr_columns(times: list[float], msgs: list[str]) -> tuple:  # type: ignore[type-arg]
