@@ -67,6 +67,10 @@ class ForeignConfig:
     classes: list[str] = field(default_factory=lambda: ["military", "government"])
     #: Also aircraft whose class is unknown (no database says what they are).
     include_unknown_class: bool = True
+    #: A leg with no origin/destination whose first/last point is within ``infer_km`` of an
+    #: airfield and at most ``infer_agl_ft`` above it counts as using that airfield (0 = never).
+    infer_km: float = 30.0
+    infer_agl_ft: float = 8000.0
 
 
 @dataclass

@@ -22,7 +22,8 @@ from tailwatch.analysis.findings.common import (
     config_dict,
     iso,
 )
-from tailwatch.analysis.findings.config import ForeignConfig
+from tailwatch.analysis.findings.config import ForeignConfig, RotationConfig
+from tailwatch.analysis.findings.rotation import infer_airfields
 from tailwatch.schema import hex_of
 
 
@@ -67,6 +68,15 @@ def foreign_operation(legs: pa.Table, stops: pa.Table, aircraft: pa.Table, airpo
 
     # Legs: one event per (leg, foreign country touched).
     lg = legs.filter(pc.is_in(legs.column("icao24"), value_set=ac_ic))
+    inferred: set[str] = set()
+    if cfg.infer_km > 0 and lg.num_rows:
+        # A leg lost (or first seen) low near an airfield worked there too (stated as inferred).
+        rc = RotationConfig(infer_km=cfg.infer_km, infer_agl_ft=cfg.infer_agl_ft)
+        for col, end in (("origin", "first"), ("destination", "last")):
+            codes, was = infer_airfields(np.array(col_str(lg, col), dtype=object), lg, end, ap, rc)
+            lg = lg.set_column(lg.schema.get_field_index(col), col, pa.array(codes.tolist(), pa.string()))
+            inferred |= {f"{lid}:{c}" for lid, c, w in zip(col_str(lg, "leg_id"), codes.tolist(), was.tolist(),
+                                                           strict=True) if w}
     home = reg_country(lg.column("icao24"))
     oc = _country_lookup(lg.column("origin"), ap)
     dc = _country_lookup(lg.column("destination"), ap)
@@ -137,7 +147,8 @@ def foreign_operation(legs: pa.Table, stops: pa.Table, aircraft: pa.Table, airpo
         evidence = {"registry_country": home_cc, "registry_source": a.get("country_iso2_source", "address block"),
                     "country": cc, "legs": leg_ids, "domestic_legs": n_dom, "dwell_h": round(float(dwell_h[k]), 2),
                     "airports": places, "first_seen": iso(int(r["t0_min"])), "last_seen": iso(int(r["t1_max"])),
-                    "stops": _stop_ranges(sub), "thresholds": th}
+                    "stops": _stop_ranges(sub), "thresholds": th,
+                    "inferred_airports": sorted(x for x in inferred if x.split(":")[0] in set(leg_ids))}
         out.add(subject=hex_of(icao), icao24=icao, t_start=int(r["t0_min"]), t_end=int(r["t1_max"]),
                 places=[cc, *places], confidence=conf, summary=summary, evidence=evidence)
     return out.table()

@@ -61,8 +61,8 @@ def visits(legs: pa.Table, airports: Airports | None = None, cfg: RotationConfig
     inf_d = np.zeros(n, dtype=bool)
     if airports is not None and n:
         c = cfg or RotationConfig()
-        origin, inf_o = _infer(origin, legs, "first", airports, c)
-        dest, inf_d = _infer(dest, legs, "last", airports, c)
+        origin, inf_o = infer_airfields(origin, legs, "first", airports, c)
+        dest, inf_d = infer_airfields(dest, legs, "last", airports, c)
     names, inv = np.unique(np.r_[origin, dest].astype(str), return_inverse=True)
     none_code = np.flatnonzero(names == "None")
     codes = inv.astype(np.int64)
@@ -103,7 +103,7 @@ def visits(legs: pa.Table, airports: Airports | None = None, cfg: RotationConfig
             "leg_ids": np.array(col_str(legs, "leg_id"), dtype=object)}
 
 
-def _infer(codes: Arr, legs: pa.Table, end: str, airports: Airports, cfg: RotationConfig) -> tuple[Arr, Arr]:
+def infer_airfields(codes: Arr, legs: pa.Table, end: str, airports: Airports, cfg: RotationConfig) -> tuple[Arr, Arr]:
     """Fill null airport codes from a leg's first/last point when it is low and close to an airfield."""
     lat, lon, alt = col_f64(legs, f"{end}_lat"), col_f64(legs, f"{end}_lon"), col_f64(legs, f"{end}_alt")
     todo = np.array([c is None for c in codes.tolist()], dtype=bool) & ~np.isnan(lat)
