@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 
-class Format(str, enum.Enum):
+class Format(enum.StrEnum):
     """Output formats of listing commands."""
 
     table = "table"
@@ -34,8 +34,26 @@ class Format(str, enum.Enum):
 FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet")
 
 
-def _display(table: pa.Table) -> pa.Table:
-    """Human-facing copy: icao24 as hex text, times as ISO strings, lists joined."""
+def _iso_times(col: pa.ChunkedArray, whole_seconds: bool) -> pa.ChunkedArray:
+    """ISO 8601 UTC text of a timestamp column.
+
+    Sub-second digits are kept only for machines (``whole_seconds=False``) and only when
+    the column has any: ``2023-08-20T06:36:38Z``, not ``...38.000000Z``.
+    """
+    unit = col.type.unit
+    if unit != "s":
+        floored = pc.floor_temporal(col, unit="second")
+        if whole_seconds or not pc.any(pc.not_equal(col, floored)).as_py():
+            col = floored.cast(pa.timestamp("s", tz=col.type.tz))
+    return pc.strftime(col, format="%Y-%m-%dT%H:%M:%SZ")
+
+
+def _display(table: pa.Table, *, human: bool = False) -> pa.Table:
+    """Copy for output: icao24 as hex text, times as ISO strings, lists joined.
+
+    float32 columns are widened through their shortest text (0.9, not 0.8999999761581421);
+    ``human`` (the terminal table) shows times to the second.
+    """
     cols = []
     for name in table.column_names:
         col = table.column(name)
@@ -53,7 +71,9 @@ def _display(table: pa.Table) -> pa.Table:
                 )
             )
         elif pa.types.is_timestamp(t):
-            col = pc.strftime(col, format="%Y-%m-%dT%H:%M:%SZ")
+            col = _iso_times(col, whole_seconds=human)
+        elif pa.types.is_float32(t):
+            col = col.cast(pa.string()).cast(pa.float64())
         elif pa.types.is_list(t):
             col = pa.chunked_array(
                 [pa.array([None if v is None else ",".join(map(str, v)) for v in c.to_pylist()], pa.string())
@@ -89,12 +109,13 @@ def emit(
         sink = str(out) if out else pa.PythonFile(sys.stdout.buffer, mode="w")
         pq.write_table(table, sink)
         return
-    shown = _display(table)
     if fmt is Format.csv:
+        shown = _display(table)
         sink_path = str(out) if out else pa.PythonFile(sys.stdout.buffer, mode="w")
         pacsv.write_csv(shown, sink_path)
         return
     if fmt is Format.json:
+        shown = _display(table)
         data = orjson.dumps(shown.to_pylist(), option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)
         if out:
             out.write_bytes(data + b"\n")
@@ -102,6 +123,7 @@ def emit(
             sys.stdout.buffer.write(data + b"\n")
             sys.stdout.flush()
         return
+    shown = _display(table, human=True)
     console = console or Console()
     rich_table = Table(title=title, show_lines=False)
     for name in shown.column_names:
