@@ -57,11 +57,30 @@ def get_reader(name: str, **options: object) -> Reader:
     return reader
 
 
+_TEXT_BYTES = frozenset(range(32, 127)) | {9, 10, 13}
+
+
 def _describe(head: bytes) -> str:
-    shown = head[:16]
-    if all(32 <= b < 127 for b in shown):
+    """The first bytes as a user recognises them: text (line breaks kept, shown escaped) or hex.
+
+    >>> _describe(b'ICAO,time,')
+    "'ICAO,time,'"
+    >>> _describe(bytes([0x81, 0x7f, 0x7e]))
+    '81 7f 7e'
+    """
+    shown = head[:24]
+    if all(b in _TEXT_BYTES for b in shown):
         return repr(shown.decode())
-    return shown.hex(" ")
+    return shown[:16].hex(" ")
+
+
+def _not_a_capture(head: bytes) -> str | None:
+    """Why a recognisable non-capture file is not ingested (None for anything else)."""
+    start = head.lstrip()
+    if start.startswith(b"{") and b'"scenario"' in start[:200] and b"SIMULATED" in start[:400]:
+        return ("the simulator's ground truth (truth.json), not a receiver capture: "
+                "ingest the .beast/.avr/.sbs files beside it")
+    return None
 
 
 def detect(path: str | Path) -> str:
@@ -76,4 +95,7 @@ def detect(path: str | Path) -> str:
     for name in DETECT_ORDER:
         if get_reader(name).sniff(head, p):
             return name
+    why = _not_a_capture(head)
+    if why is not None:
+        raise InputError(str(p), "byte 0", why)
     raise InputError(str(p), "byte 0", f"cannot tell the format: starts with {_describe(head)}")
