@@ -73,6 +73,10 @@ def _check_consistent(store_dir: Path) -> int:
     assert done["s"] == stats["n"]
     leftovers = [p for p in (store_dir / "positions").rglob("*") if p.name.endswith(".tmp")]
     assert leftovers == []
+    # opening the store after the kill removed the parts of the file that was being written
+    done_ids = set(store.sql("SELECT file_id FROM files WHERE status = 'done'").column("file_id").to_pylist())
+    on_disk = {int(p.name[1:].split("-")[0]) for p in (store_dir / "positions").rglob("f*.parquet")}
+    assert on_disk <= done_ids
     return int(stats["n"])
 
 
@@ -124,6 +128,8 @@ def test_kill9_then_rerun_equals_clean_run(kill_point: str, inputs: list[Path], 
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
+    if kill_point == "mid-part":  # killed inside an ingest: the crash marker and a foreign part are there
+        assert (store / ".writing").exists()
     stored_after_kill = _check_consistent(store)
     assert stored_after_kill <= QS_ROWS
     rerun = subprocess.run(_cmd(store, inputs), capture_output=True, text=True, env=_env(), timeout=300)

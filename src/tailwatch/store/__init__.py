@@ -1,7 +1,4 @@
-"""tailwatch.store: Parquet parts + DuckDB catalog; see :class:`tailwatch.store.store.Store`.
-
->>> from tailwatch.store import open_store  # doctest: +SKIP
-"""
+"""tailwatch.store: Parquet parts + DuckDB catalog; see :class:`tailwatch.store.store.Store`."""
 
 from __future__ import annotations
 
