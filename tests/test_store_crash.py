@@ -142,3 +142,27 @@ def test_kill9_then_rerun_equals_clean_run(kill_point: str, inputs: list[Path], 
     statuses = files.column("status").to_pylist()
     assert statuses.count("done") == N_FILES
     assert set(statuses) <= {"done", "interrupted"}
+
+
+@pytest.mark.slow
+def test_reader_runs_while_ingest_writes(inputs: list[Path], tmp_path: Path) -> None:
+    """Queries from another process during an ingest never fail and only ever see whole files."""
+    store = tmp_path / "store"
+    proc = subprocess.Popen(_cmd(store, inputs), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
+    seen: list[int] = []
+    try:
+        _wait_for(lambda: (store / "catalog.duckdb").exists())
+        while proc.poll() is None:
+            s = open_store(store)
+            row = s.sql(
+                "SELECT (SELECT count(*) FROM positions) AS n,"
+                " (SELECT coalesce(sum(rows_stored), 0) FROM files WHERE status = 'done') AS done_rows"
+            ).to_pylist()[0]
+            assert row["n"] == row["done_rows"]
+            seen.append(int(row["n"]))
+    finally:
+        proc.wait(timeout=300)
+    assert proc.returncode == 0
+    assert seen == sorted(seen)  # the store only grows, file by file
+    assert len(set(seen)) >= 2  # the reader saw the store between files, not only before and after
+    assert _check_consistent(store) == QS_ROWS
