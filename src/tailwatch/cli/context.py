@@ -32,6 +32,42 @@ def get_store(path: Path | None) -> Store:
     return open_store(path)
 
 
+def existing_store(path: Path | None) -> Store:
+    """Open the store at ``path`` (or the default one) for reading; it must exist.
+
+    A typo'd ``--store`` must not silently create an empty store and report nothing.
+    Raises :class:`~tailwatch.errors.StoreError` telling how to make one.
+    """
+    from tailwatch.errors import StoreError
+    from tailwatch.paths import default_store
+
+    root = Path(path).expanduser() if path is not None else default_store()
+    if not (root / "catalog.duckdb").is_file():
+        raise StoreError(f"no store at {root}: run `tailwatch ingest FILES --store {root}` "
+                         "or `tailwatch demo` first")
+    return open_store(root)
+
+
+def _not_hex_hint(query: str) -> str:
+    """Why ``query`` that looks like a mistyped hex address is not one ('' otherwise).
+
+    >>> _not_hex_hint("062F0G")
+    "; '062F0G' is not an ICAO address: 'G' is not a hex digit"
+    >>> _not_hex_hint("06F01")
+    "; '06F01' is not an ICAO address: 5 hex digits, an address has 6"
+    >>> _not_hex_hint("5U-MBH")
+    ''
+    """
+    q = query.strip()
+    hexdigits = set("0123456789abcdefABCDEF")
+    if len(q) == 6 and q[0] in hexdigits and sum(c in hexdigits for c in q) == 5:
+        bad = next(c for c in q if c not in hexdigits)
+        return f"; {q!r} is not an ICAO address: {bad!r} is not a hex digit"
+    if 4 <= len(q) <= 7 and all(c in hexdigits for c in q) and any(c.isdigit() for c in q) and len(q) != 6:
+        return f"; {q!r} is not an ICAO address: {len(q)} hex digits, an address has 6"
+    return ""
+
+
 def declare_aircraft(store: Store, records: pa.Table, source: str) -> None:
     """Record ``records`` (icao24 + identity fields) in ``store`` as declared by ``source``."""
     icao = records["icao24"]
@@ -65,8 +101,10 @@ def resolve_aircraft(ident: Identity, query: str) -> list[int]:
     """
     matches = ident.lookup(query, limit=200)
     if not matches:
+        hint = _not_hex_hint(query)
         raise typer.BadParameter(
-            f"no aircraft matches {query!r} (try a hex address, or run `tailwatch db update` for registrations)"
+            f"no aircraft matches {query!r}{hint} (a 6-digit hex address always works; registrations, "
+            "operators and types need `tailwatch db update` or aircraft declared in the store)"
         )
     best = matches[0].score
     exact = [m.icao24 for m in matches if m.score >= 100.0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pyarrow as pa
 import typer
@@ -15,21 +15,48 @@ from tailwatch.cli.context import (
     DB_OPTION,
     STORE_OPTION,
     describe_selection,
-    get_store,
+    existing_store,
     resolve_aircraft,
     store_identity,
 )
+from tailwatch.schema import hex_of
 
 
 def _when(text: str | None, end: bool = False) -> dt.datetime | None:
     if not text:
         return None
-    value = dt.datetime.fromisoformat(text)
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError as e:
+        raise typer.BadParameter(f"{text!r} is not an ISO date or time ({e}); e.g. 2023-08-20 or "
+                                 "2023-08-20T06:30") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     if end and len(text) <= 10:  # a bare date means the whole day
         value += dt.timedelta(days=1) - dt.timedelta(microseconds=1)
     return value
+
+
+def dossier_title(query: str, addresses: list[int], facts: list[dict[str, Any]]) -> str:
+    """Heading of the dossier: who the aircraft is, not the query repeated.
+
+    >>> dossier_title("5U-MBH", [0x062F01], [{"registration": "5U-MBH", "type_desc": "Lockheed C-130H Hercules",
+    ...                                        "typecode": "C130", "operator": "Niger Air Force"}])
+    '5U-MBH (062F01) — Lockheed C-130H Hercules, Niger Air Force'
+    >>> dossier_title("Niger Air Force", [0x062F01, 0x062F0F], [{"registration": "5U-MBH"}, {"registration": "5U-MBI"}])
+    'Niger Air Force — 5U-MBH, 5U-MBI'
+    >>> dossier_title("062F01", [0x062F01], [{}])
+    '062F01'
+    """
+    if len(addresses) == 1:
+        f = facts[0] if facts else {}
+        reg = f.get("registration")
+        head = f"{reg} ({hex_of(addresses[0])})" if reg else hex_of(addresses[0])
+        what = [x for x in (f.get("type_desc") or f.get("typecode"), f.get("operator")) if x]
+        return head + (" — " + ", ".join(what) if what else "")
+    regs = [str(f["registration"]) for f in facts if f.get("registration")]
+    listed = ", ".join(regs[:3]) + (f" and {len(addresses) - 3} more" if len(addresses) > 3 else "")
+    return f"{query} — " + (listed if regs else describe_selection(addresses))
 
 
 def make_report(store_path: Path | None, aircraft: str, out: Path, since: str | None = None,
@@ -38,13 +65,13 @@ def make_report(store_path: Path | None, aircraft: str, out: Path, since: str | 
     from tailwatch.report.dossier import collect
     from tailwatch.report.html import write_dossier
 
-    store = get_store(store_path)
+    first, last = _when(since), _when(until, end=True)
+    store = existing_store(store_path)
     ident = store_identity(store, db)
     addresses = resolve_aircraft(ident, aircraft)
     annotation = ident.annotate(pa.array(addresses, pa.int32()))
-    regs = [r for r in annotation["registration"].to_pylist() if r] if "registration" in annotation.column_names else []
-    title = f"{aircraft} — " + (", ".join(regs[:3]) if regs else describe_selection(addresses))
-    dossier = collect(store, addresses, annotation, _when(since), _when(until, end=True), title=title)
+    title = dossier_title(aircraft, addresses, annotation.to_pylist())
+    dossier = collect(store, addresses, annotation, first, last, title=title)
     return write_dossier(dossier, out)
 
 
