@@ -43,18 +43,15 @@ _REASONS = {JUMP: "position jump", TWO_PLACES: "two places at once", SPEED: "spe
             TRACK: "track mismatch", SLOW: "too slow at altitude"}
 
 
-def _moving_rows(positions: pa.Table) -> pa.Table:
-    """Rows with a position, dropping exact repeats of the previous position of the same aircraft."""
-    lat = col_f64(positions, "lat")
-    lon = col_f64(positions, "lon")
-    ic = positions.column("icao24").to_numpy()
-    has = ~(np.isnan(lat) | np.isnan(lon))
-    idx = np.flatnonzero(has)
+def _moving_rows(lat: np.ndarray[Any, Any], lon: np.ndarray[Any, Any],
+                 ic: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Indices of rows with a position, dropping exact repeats of the previous position of the same aircraft."""
+    idx = np.flatnonzero(~(np.isnan(lat) | np.isnan(lon)))
     if len(idx) == 0:
-        return positions.slice(0, 0)
+        return idx
     la, lo, i2 = lat[idx], lon[idx], ic[idx]
     new = np.r_[True, (la[1:] != la[:-1]) | (lo[1:] != lo[:-1]) | (i2[1:] != i2[:-1])]
-    return positions.take(pa.array(idx[new]))
+    return idx[new]
 
 
 def spoofing(positions: pa.Table, config: SpoofingConfig | None = None) -> pa.Table:
@@ -66,17 +63,19 @@ def spoofing(positions: pa.Table, config: SpoofingConfig | None = None) -> pa.Ta
     """
     cfg = config or SpoofingConfig()
     out = FindingRows("spoofing")
-    pos = _moving_rows(sort_positions(positions))
-    n = pos.num_rows
+    pos = sort_positions(positions)
+    ic_all = pos.column("icao24").to_numpy().astype(np.int64)
+    lat_all, lon_all = col_f64(pos, "lat"), col_f64(pos, "lon")
+    keep = _moving_rows(lat_all, lon_all, ic_all)  # NumPy gathers only: no copy of the table
+    n = len(keep)
     if n < 2:
         return out.table()
-    ic = pos.column("icao24").to_numpy().astype(np.int64)
-    t = pos.column("time").cast(pa.int64()).to_numpy().astype(np.int64)
-    lat, lon = col_f64(pos, "lat"), col_f64(pos, "lon")
-    gs, trk = col_f64(pos, "gs"), col_f64(pos, "track")
-    alt = col_f64(pos, "alt_baro")
-    alt = np.where(np.isnan(alt), col_f64(pos, "alt_geom"), alt)
-    ground = pos.column("on_ground").fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+    ic, lat, lon = ic_all[keep], lat_all[keep], lon_all[keep]
+    t = pos.column("time").cast(pa.int64()).to_numpy().astype(np.int64)[keep]
+    gs, trk = col_f64(pos, "gs")[keep], col_f64(pos, "track")[keep]
+    alt = col_f64(pos, "alt_baro")[keep]
+    alt = np.where(np.isnan(alt), col_f64(pos, "alt_geom")[keep], alt)
+    ground = pos.column("on_ground").fill_null(False).to_numpy(zero_copy_only=False).astype(bool)[keep]
     flags = np.zeros(n, dtype=np.int64)
 
     # 1. jumps between consecutive positions (flag the arrival point).
