@@ -39,8 +39,10 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option("--out", "-o", help="demo folder (default: XDG data dir/tailwatch/demo)")] = None,
         seed: Annotated[int | None, typer.Option("--seed", help="simulator seed (default: the scenario's)")] = None,
     ) -> None:
-        """The seed's airlift end to end on SIMULATED data: simulate, ingest Beast, legs, findings,
-        check the report's claims, write the dossier of 5U-MBH."""
+        """The seed's airlift end to end on SIMULATED data (simulate, ingest, legs, findings, verify, dossier).
+
+        Simulates the sahel-2023 scenario, ingests its Beast captures, rebuilds legs and
+        findings, checks the report's claims and writes the dossier of 5U-MBH."""
         from tailwatch.demo import run_demo
         from tailwatch.paths import default_store
 

@@ -55,7 +55,9 @@ def verify_command(
     db: Annotated[Path | None, typer.Option("--db", help="Aircraft database folder (default: where "
                                             "`tailwatch db update` puts it).")] = None,
 ) -> None:
-    """Extract the checkable claims of ARTICLE and give each a verdict from the data:
+    """Check each claim of ARTICLE against the data: supported, contradicted, not observable or ambiguous.
+
+    Extracts the checkable claims of ARTICLE and gives each a verdict from the data:
     supported, contradicted, not observable (no coverage there and then) or ambiguous,
     with the legs, stops, findings and times behind it."""
     from tailwatch.claims.extract import extract_claims
