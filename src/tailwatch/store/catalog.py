@@ -15,6 +15,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -119,47 +120,53 @@ def state(root: Path) -> tuple[set[int], dict[str, int], dict[str, dict[str, Any
     return running, done, derived, max_id
 
 
-def record_file(
-    root: Path,
-    file_id: int,
-    *,
-    path: str,
-    sha256: str,
-    size: int,
-    fmt: str | None,
-    receiver: str | None,
-    status: str,
-    rows_read: int,
-    rows_stored: int,
-    duplicates: int,
-    rejects: Rejects,
-    error: str | None,
-    touched: pa.Table | None,
-    started: datetime,
-) -> None:
-    """Catalogue a finished file (``done`` makes its parts visible) with its counts, rejects and dirty days.
+@dataclass
+class FileRecord:
+    """One finished file, as it goes into ``files``, ``rejects`` and ``dirty``."""
 
-    Everything happens in one transaction: until it commits, the file's parts are invisible
-    to queries, and a crash leaves parts that the next writer removes (their id is not ``done``).
+    file_id: int
+    path: str
+    sha256: str
+    size: int
+    fmt: str | None
+    receiver: str | None
+    status: str
+    rows_read: int
+    rows_stored: int
+    duplicates: int
+    rejects: Rejects
+    error: str | None
+    touched: pa.Table | None
+    started: datetime
+    finished: datetime = field(default_factory=now)
+
+
+def record_files(root: Path, records: list[FileRecord]) -> None:
+    """Catalogue finished files (``done`` makes their parts visible) with counts, rejects and dirty days.
+
+    One transaction for all of them: until it commits, their parts are invisible to queries,
+    and a crash leaves parts that the next writer removes (their ids are not ``done``).
     """
+    if not records:
+        return
     with connect(root) as con:
         con.execute("BEGIN")
-        con.execute(
+        con.executemany(
             "INSERT INTO files (file_id, path, sha256, size, format, receiver, status, rows_read, rows_stored,"
             " duplicates, rejects, error, started, finished) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [file_id, path, sha256, size, fmt, receiver, status, rows_read, rows_stored, duplicates,
-             rejects.total, error, started, now()],
+            [[r.file_id, r.path, r.sha256, r.size, r.fmt, r.receiver, r.status, r.rows_read, r.rows_stored,
+              r.duplicates, r.rejects.total, r.error, r.started, r.finished] for r in records],
         )
-        for reason, n in rejects.counts.items():
-            samples = [str(s) for s in rejects.samples if s.reason == reason]
-            con.execute(
-                "INSERT INTO rejects VALUES (?, ?, ?, ?)", [file_id, reason, n, json.dumps(samples)]
-            )
-        if touched is not None and touched.num_rows and status == DONE:
-            con.register("touched_days", touched)
-            con.execute(
-                "INSERT OR IGNORE INTO dirty SELECT DISTINCT icao24, day FROM touched_days"
-            )
+        rejects = [
+            [r.file_id, reason, n, json.dumps([str(x) for x in r.rejects.samples if x.reason == reason])]
+            for r in records for reason, n in r.rejects.counts.items()
+        ]
+        if rejects:
+            con.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?)", rejects)
+        touched = [r.touched for r in records if r.touched is not None and r.touched.num_rows and r.status == DONE]
+        if touched:
+            con.register("touched_days", pa.concat_tables(touched))
+            con.execute("INSERT OR IGNORE INTO dirty SELECT DISTINCT icao24, day FROM touched_days")
             con.unregister("touched_days")
         con.execute("COMMIT")
 

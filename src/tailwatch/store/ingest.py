@@ -8,8 +8,9 @@ One input file is handled as follows (see ``docs/architecture.md``, store/):
    :class:`tailwatch.decode.Decoder` per file, fed chunk by chunk);
 4. every ``flush_rows`` rows, deduplicate the buffered rows among themselves and
    against the stored rows of the same days, and write them as parts (atomic);
-5. catalogue it ``done`` in one transaction — only then do queries see its parts. Parts
-   whose file id is not ``done`` (a killed ingest) are deleted by the next writer.
+5. catalogue it ``done`` in one transaction (small files in groups of up to 64 or 1 s) —
+   only then do queries see its parts. Parts whose file id is not ``done`` (a killed
+   ingest) are deleted by the next writer.
 
 Dedup key: ``(icao24, time, lat, lon)`` for rows with a position; rows without a
 position (velocity, identification, altitude-only) also compare their value
@@ -24,6 +25,7 @@ import hashlib
 import importlib
 import itertools
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -134,11 +136,34 @@ class Ledger:
     done: dict[str, int]
     #: Largest file id used so far; new files take the next ones.
     last_id: int
+    #: Finished files not yet committed to the catalog (small files are committed in groups).
+    pending: list[catalog.FileRecord] = field(default_factory=list)
+    pending_since: float = 0.0
 
     def next_id(self) -> int:
         """Allocate a file id (only the writer-lock holder allocates, so no race)."""
         self.last_id += 1
         return self.last_id
+
+    def finished(self, root: Path, record: catalog.FileRecord) -> None:
+        """Queue a finished file; commit the queue when it is big, old or holds much data.
+
+        A DuckDB write transaction costs tens of milliseconds, so a folder of small files is
+        committed in groups; a crash before the commit only means those files are redone.
+        """
+        if not self.pending:
+            self.pending_since = time.monotonic()
+        self.pending.append(record)
+        if record.status == catalog.DONE:
+            self.done[record.sha256] = record.file_id
+        rows = sum(r.rows_stored for r in self.pending)
+        if len(self.pending) >= 64 or rows >= 200_000 or time.monotonic() - self.pending_since >= 1.0:
+            self.commit(root)
+
+    def commit(self, root: Path) -> None:
+        """Write the queued files to the catalog in one transaction."""
+        catalog.record_files(root, self.pending)
+        self.pending = []
 
 
 class _Reader(Protocol):
@@ -504,13 +529,11 @@ def ingest_file(
             rep.rejects.add("no usable records", name, "whole file")
     status = catalog.DONE if rep.rows_read > 0 else catalog.FAILED
     rep.status = "stored" if status == catalog.DONE else "failed"
-    catalog.record_file(
-        root, file_id, path=name, sha256=sha, size=rep.size, fmt=rep.format, receiver=receiver, status=status,
+    ledger.finished(root, catalog.FileRecord(
+        file_id, path=name, sha256=sha, size=rep.size, fmt=rep.format, receiver=receiver, status=status,
         rows_read=rep.rows_read, rows_stored=rep.rows_stored, duplicates=rep.duplicates, rejects=rep.rejects,
         error=rep.error, touched=touched, started=started,
-    )
-    if status == catalog.DONE:
-        ledger.done[sha] = file_id
+    ))
     if progress:
         progress(name, rep.size, rep.size, rep.rows_read)
 
@@ -536,12 +559,12 @@ def ingest_table(root: Path, table: pa.Table, label: str, receiver: str | None, 
     rep.duplicates = rep.rows_read - rep.rows_stored
     status = catalog.DONE if rep.rows_read else catalog.FAILED
     rep.status = "stored" if rep.rows_read else "failed"
-    catalog.record_file(root, file_id, path=label, sha256=sha, size=rep.size, fmt=rep.format, receiver=receiver,
-                        status=status, rows_read=rep.rows_read, rows_stored=rep.rows_stored,
-                        duplicates=rep.duplicates, rejects=rep.rejects,
-                        error=None if rep.rows_read else "no rows", touched=touched, started=started)
-    if rep.rows_read:
-        ledger.done[sha] = file_id
+    ledger.finished(root, catalog.FileRecord(
+        file_id, path=label, sha256=sha, size=rep.size, fmt=rep.format, receiver=receiver, status=status,
+        rows_read=rep.rows_read, rows_stored=rep.rows_stored, duplicates=rep.duplicates, rejects=rep.rejects,
+        error=None if rep.rows_read else "no rows", touched=touched, started=started,
+    ))
+    ledger.commit(root)
     return rep
 
 
@@ -553,8 +576,11 @@ def ingest_paths(root: Path, paths: Sequence[str | Path], ledger: Ledger, **kw: 
         rep = FileReport(path=m, status="failed", error=f"{m}: no such file, folder or match")
         rep.rejects.add("no such file", m, "path")
         report.files.append(rep)
-    for p in files:
-        rep = FileReport(path=str(p))
-        report.files.append(rep)
-        ingest_file(root, p, rep, ledger, **kw)
+    try:
+        for p in files:
+            rep = FileReport(path=str(p))
+            report.files.append(rep)
+            ingest_file(root, p, rep, ledger, **kw)
+    finally:  # files finished before an interruption still count
+        ledger.commit(root)
     return report
