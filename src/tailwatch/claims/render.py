@@ -1,4 +1,5 @@
-"""Claims and verdicts as Markdown (for a journalist's notes), one JSON document, or one HTML page.
+"""Claims and verdicts as Markdown (for a journalist's notes), one JSON document, one HTML page,
+or an Arrow table (one row per claim, for the terminal and CSV).
 
 The HTML page is self-contained (inline CSS, no script, no external resource).
 
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
+import pyarrow as pa
 
 from tailwatch.claims.model import VERDICTS, Claim, Verdict
 
@@ -73,6 +75,28 @@ def to_json(claims: Sequence[Claim], verdicts: Sequence[Verdict], article: str,
                    for c, v in zip(claims, verdicts, strict=True)],
     }
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def to_table(claims: Sequence[Claim], verdicts: Sequence[Verdict]) -> pa.Table:
+    """One row per claim (for ``--format table|csv``): id, article line, verdict, claim, why,
+    the evidence as one JSON object, and the article's sentence.
+
+    >>> from tailwatch.claims.model import Claim, Verdict
+    >>> c = Claim("C1", "event", "5U-MBH crashed at Gao (GAGO)", "It crashed in Gao.", 3, places=("GAGO",))
+    >>> t = to_table([c], [Verdict("C1", "not observable", "no coverage near GAGO", {"times": ["x"]})])
+    >>> t.column("verdict").to_pylist(), t.column("evidence").to_pylist()
+    (['not observable'], ['{"times":["x"]}'])
+    """
+    pairs = list(zip(claims, verdicts, strict=True))
+    return pa.table({
+        "claim_id": pa.array([c.claim_id for c, _ in pairs], pa.string()),
+        "line": pa.array([c.line for c, _ in pairs], pa.int32()),
+        "verdict": pa.array([v.verdict for _, v in pairs], pa.string()),
+        "claim": pa.array([_cap(c.statement) for c, _ in pairs], pa.string()),
+        "why": pa.array([v.reason for _, v in pairs], pa.string()),
+        "evidence": pa.array([orjson.dumps(v.evidence).decode() for _, v in pairs], pa.string()),
+        "sentence": pa.array([c.sentence for c, _ in pairs], pa.string()),
+    })
 
 
 _CSS = """

@@ -18,6 +18,8 @@ class ReportFormat(enum.StrEnum):
     md = "md"
     json = "json"
     html = "html"
+    table = "table"
+    csv = "csv"
 
 
 def _identity(store: Any, db: Path | None, err: Console) -> tuple[Any, bool]:
@@ -50,7 +52,7 @@ def verify_command(
     year: Annotated[int | None, typer.Option("--year", min=1900, max=2100,
                                              help="Year of dates written without one (default: the "
                                                   "year the article states most often).")] = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md, json or html")] = ReportFormat.md,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md, json, html, table or csv (one row per claim)")] = ReportFormat.md,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of standard output.")] = None,
     db: Annotated[Path | None, typer.Option("--db", help="Aircraft database folder (default: where "
                                             "`tailwatch db update` puts it).")] = None,
@@ -92,6 +94,19 @@ def verify_command(
         raise typer.Exit(2) from None
     name = "stdin" if str(article) == "-" else article.name
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if fmt in (ReportFormat.table, ReportFormat.csv):
+        from tailwatch.claims.render import to_table
+        from tailwatch.cli.output import emit
+
+        rows = to_table(claims, verdicts)
+        if fmt is ReportFormat.table:  # the terminal: the verdicts; --out does not apply
+            emit(rows.select(["claim_id", "verdict", "claim", "why"]), "table",
+                 title=f"{name}: the claims, checked")
+            return
+        emit(rows, "csv", out=out)
+        if out is not None:
+            err.print(f"{len(claims)} claims → {out}")
+        return
     if fmt is ReportFormat.json:
         data = to_json(claims, verdicts, name, str(root), stamp)
     elif fmt is ReportFormat.html:
