@@ -66,3 +66,25 @@ def test_sql_view_sees_built_legs(tmp_path: Path, sahel: pa.Table) -> None:
     want, _ = legs_and_stops(sahel, load_airports())
     assert n == sum(1 for r in want.to_pylist() if (r["origin"], r["destination"]) == ("GABS", "GAGO"))
     assert n >= 5
+
+
+def test_leg_across_midnight_is_whole_after_two_ingests(tmp_path: Path) -> None:
+    from test_legs import _flight, _table  # hand-built track helpers (same folder)
+
+    # on the ground at Gao from 22:55, airborne 23:00-01:30, on the ground at Niamey after
+    t0 = int(dt.datetime(2023, 8, 20, 22, 55, tzinfo=dt.UTC).timestamp())
+    track = _table(_flight(0x062F01, "GAGO", "DRRN", t0=t0))
+    midnight = pa.scalar(dt.datetime(2023, 8, 21, tzinfo=dt.UTC), track.schema.field("time").type)
+    store = open_store(tmp_path / "store")
+    store.add_positions(track.filter(pc.less(track["time"], midnight)), "before-midnight")
+    build_legs(store)
+    before = store.derived("legs").to_pylist()
+    assert [(r["origin"], r["destination"]) for r in before] == [("GAGO", None)]  # still in the air
+    store.add_positions(track.filter(pc.greater_equal(track["time"], midnight)), "after-midnight")
+    assert build_legs(store) == 1
+    (leg,) = store.derived("legs").to_pylist()
+    assert (leg["origin"], leg["destination"]) == ("GAGO", "DRRN")
+    assert leg["t_start"].date() == dt.date(2023, 8, 20) and leg["t_end"].date() == dt.date(2023, 8, 21)
+    stops = sorted(store.derived("stops").to_pylist(), key=lambda s: s["arrival"] or s["departure"])
+    assert [(s["airport"], s["arrival"] is None, s["departure"] is None) for s in stops] == [
+        ("GAGO", True, False), ("DRRN", False, True)]

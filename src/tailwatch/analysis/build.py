@@ -128,25 +128,45 @@ def build_legs(store: _StoreLike, airports: pa.Table | None = None, params: LegP
         batch = batch.filter(_in_window(batch, spans))
         legs, stops = legs_and_stops(batch, airports, params)
         new_legs.append(legs.filter(_overlaps(legs["t_start"], legs["t_end"], legs["icao24"], spans)))
-        s0, s1 = _stop_times(stops)
-        new_stops.append(stops.filter(_overlaps(s0, s1, stops["icao24"], spans)))
+        new_stops.append(stops)  # kept below if they meet the span widened by the new legs
         done += len(pc.unique(batch["icao24"]))
         if progress:
             progress(min(done, total), total)
 
+    fresh_legs = pa.concat_tables([LEGS.empty_table(), *[t.cast(LEGS) for t in new_legs]])
+    # rows to replace: those meeting the dirty span *or* any new leg of the aircraft (a leg
+    # still in the air at the end of yesterday's data is superseded by its whole version,
+    # although it lies outside today's dirty span; so are the stops at its ends)
+    wide = _widen(spans, fresh_legs)
+    all_stops = pa.concat_tables([STOPS.empty_table(), *[t.cast(STOPS) for t in new_stops]])
+    n0, n1 = _stop_times(all_stops)
+    fresh_stops = all_stops.filter(_overlaps(n0, n1, all_stops["icao24"], wide))
     old_legs = store.derived("legs", icao24=ids)
-    keep_legs = old_legs.filter(pc.invert(_overlaps(old_legs["t_start"], old_legs["t_end"], old_legs["icao24"], spans)))
+    keep_legs = old_legs.filter(pc.invert(_overlaps(old_legs["t_start"], old_legs["t_end"], old_legs["icao24"], wide)))
     old_stops = store.derived("stops", icao24=ids)
     s0, s1 = _stop_times(old_stops)
-    keep_stops = old_stops.filter(pc.invert(_overlaps(s0, s1, old_stops["icao24"], spans)))
-    legs_all = pa.concat_tables([keep_legs.cast(LEGS), *[t.cast(LEGS) for t in new_legs]])
-    stops_all = pa.concat_tables([keep_stops.cast(STOPS), *[t.cast(STOPS) for t in new_stops]])
+    keep_stops = old_stops.filter(pc.invert(_overlaps(s0, s1, old_stops["icao24"], wide)))
+    legs_all = pa.concat_tables([keep_legs.cast(LEGS), fresh_legs])
+    stops_all = pa.concat_tables([keep_stops.cast(STOPS), fresh_stops])
     store.write_derived("legs", legs_all, icao24=ids)
     store.write_derived("stops", stops_all, icao24=ids)
     store.clear_dirty(dirty)
     if progress:
         progress(total, total)
     return total
+
+
+def _widen(spans: pa.Table, legs: pa.Table) -> pa.Table:
+    """Each aircraft's dirty span stretched to cover its new legs."""
+    schema = pa.schema([("icao24", pa.int32()), ("a", pa.int64()), ("b", pa.int64())])
+    t = pa.concat_tables([
+        pa.table({"icao24": spans["icao24"], "a": spans["start"], "b": pc.subtract(spans["end"], 1)}).cast(schema),
+        pa.table({"icao24": legs["icao24"], "a": pc.cast(legs["t_start"], pa.int64()),
+                  "b": pc.cast(legs["t_end"], pa.int64())}).cast(schema),
+    ])
+    g = t.group_by("icao24").aggregate([("a", "min"), ("b", "max")])
+    return pa.table({"icao24": pc.cast(g["icao24"], pa.int32()), "start": g["a_min"],
+                     "end": pc.add(g["b_max"], 1)}).sort_by("icao24")
 
 
 def _in_window(batch: pa.Table, spans: pa.Table) -> pa.Array:
