@@ -149,3 +149,26 @@ def test_findings_same_on_spark(spark, parquet_dir: Path, positions: pa.Table,  
     assert "4BAAC6" in set(expected.filter(pc.equal(expected["kind"], "spoofing"))["subject"].to_pylist())
     got = collect(run_findings_spark(str(parquet_dir), ap, spark=spark), FINDINGS)
     _same(got, expected, ["kind", "finding_id"])
+
+
+def test_cli_spark_legs_on_a_store(spark, shared_data: Path, airports: pa.Table, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from typer.testing import CliRunner
+
+    from tailwatch import open_store
+    from tailwatch.cli.main import _register, app
+
+    store = open_store(tmp_path / "store")
+    report = store.ingest([shared_data / "traffic_samples" / "collections" / "quickstart.json.gz"])
+    assert report is not None
+    expected_legs, expected_stops = legs_and_stops(canonical_order(store.positions()), airports, LegParams())
+    _register()
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["spark", "legs", "--input", str(tmp_path / "store"), "--out", str(out),
+                                      "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["table"]: r["rows"] for r in json.loads(result.stdout[result.stdout.index("["):])}
+    assert rows == {"legs": expected_legs.num_rows, "stops": expected_stops.num_rows}
+    written = pq.read_table(out / "legs").select(LEGS.names).cast(LEGS)
+    _same(written, expected_legs, ["icao24", "t_start", "leg_id"])

@@ -210,7 +210,10 @@ def _packed_frame(spark: SparkSession, df: DataFrame, kernel: Any, ddl: str, met
         for table in group_aligned(batches, batch_rows):
             yield from kernel(table).to_batches()
 
-    shuffled = df.repartition(partitions, "icao24") if partitions else df.repartition("icao24")
+    # one partition per core by default: each task pays a fixed cost (worker, broadcast, airport
+    # index), and a big partition costs no memory since it is streamed through ``group_aligned``
+    n = partitions or max(int(spark.sparkContext.defaultParallelism), 1)
+    shuffled = df.repartition(n, "icao24")
     return shuffled.sortWithinPartitions("icao24", "time").mapInArrow(per_partition, ddl)
 
 
