@@ -25,6 +25,7 @@ def _register() -> None:
     from tailwatch.cli import legs; legs.register(app)  # noqa: E702, I001
     from tailwatch.cli import report; report.register(app)  # noqa: E702, I001
     from tailwatch.cli import simulate; simulate.register(app)  # noqa: E702, I001
+    from tailwatch.cli import spark; spark.register(app)  # noqa: E702, I001
     from tailwatch.cli import verify; verify.register(app)  # noqa: E702, I001
 
 
