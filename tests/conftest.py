@@ -30,3 +30,13 @@ def require_shared_data() -> Path:
 def shared_data() -> Path:
     """Path to ``../shared/data`` (see module docstring)."""
     return require_shared_data()
+
+
+def require_tool(present: bool, msg: str) -> None:
+    """Skip when a system tool (Debian's chromium, dump1090-mutability...) is missing,
+    but fail under ``TAILWATCH_REQUIRE_DATA=1``: CI installs them, so a skip there hides a gap."""
+    if present:
+        return
+    if os.environ.get("TAILWATCH_REQUIRE_DATA") == "1":
+        pytest.fail(msg + "; TAILWATCH_REQUIRE_DATA=1 forbids skipping", pytrace=False)
+    pytest.skip(msg)

@@ -18,6 +18,7 @@ import pyModeS
 import pytest
 import rs1090
 
+from conftest import require_tool
 from tailwatch.decode import Decoder
 from tailwatch.errors import Rejects
 from test_decode_oracle import frames_batch, load_captures, rs1090_expected, unique_times
@@ -127,8 +128,8 @@ def test_positions_with_the_captures_own_repeating_timestamps(shared_data: Path)
 def test_iq_replay_through_dump1090_equals_rs1090(shared_data: Path) -> None:
     """The IQ recording demodulated by Debian's dump1090-mutability (PROVENANCE.md): 319 frames."""
     exe = shutil.which("dump1090-mutability")
-    if exe is None:
-        pytest.skip("dump1090-mutability not installed (apt-get install dump1090-mutability)")
+    require_tool(exe is not None, "dump1090-mutability not installed (apt-get install dump1090-mutability)")
+    assert exe is not None
     out = subprocess.run(
         [exe, "--ifile", str(shared_data / "iq/modes1_2400k.bin"), "--raw"],
         capture_output=True, text=True, timeout=120, check=True,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from conftest import require_tool
 from tailwatch.report.dossier import assemble, thin_tracks
 from tailwatch.report.html import write_dossier
 from tailwatch.schema import FINDINGS, LEGS, POSITIONS, STOPS, Quality
@@ -105,17 +105,13 @@ def test_dossier_files(spar19: dict, tmp_path: Path) -> None:
 
 def _chromium() -> str:
     exe = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(exe).exists():
-        msg = "Debian chromium not installed (apt-get install chromium)"
-        if os.environ.get("TAILWATCH_REQUIRE_DATA") == "1":
-            pytest.fail(msg, pytrace=False)
-        pytest.skip(msg)
+    require_tool(Path(exe).exists(), "Debian chromium not installed (apt-get install chromium)")
     return exe
 
 
 def test_page_renders_in_chromium(spar19: dict, tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
     exe = _chromium()
+    from playwright import sync_api
     d = assemble("SPAR19", [spar19["icao"]], spar19["annotation"], spar19["positions"], spar19["legs"],
                  spar19["stops"], spar19["findings"])
     html = write_dossier(d, tmp_path)["html"]
