@@ -61,3 +61,33 @@ def test_terminal_table_shows_whole_seconds() -> None:
     assert "2023-08-20T06:36:38Z" in text
     assert ".425136" not in text and ".000000" not in text
     assert "062F01" in text and "2 rows" in text
+
+
+def _legs_like(n: int = 3) -> pa.Table:
+    # Shaped like `tailwatch legs --aircraft 5U-MBH` on the sahel-2023 captures: 11 columns,
+    # three of them empty for this aircraft, two long reason sentences.
+    return pa.table({
+        "icao24": pa.array([0x062F01] * n, pa.int32()),
+        "callsign": ["5UMBH"] * n,
+        "t_start": pa.array([T_FRACTION] * n, pa.timestamp("us", tz="UTC")),
+        "t_end": pa.array([T_WHOLE + 7_010_000_000] * n, pa.timestamp("us", tz="UTC")),
+        "origin": pa.array(["DRRN"] + [None] * (n - 1), pa.string()),
+        "destination": ["GAGO"] * n,
+        "diverted_from": pa.array([None] * n, pa.string()),
+        "touch_and_go": pa.array([None] * n, pa.string()),
+        "go_around": pa.array([None] * n, pa.string()),
+        "origin_reason": ["unknown (first seen without a position, 92 km from the nearest airport GAKL)"] * n,
+        "destination_reason": ["on ground 6 min, 0.2 km from GAGO, below 50 kt for the last 3 positions"] * n,
+    })
+
+
+def test_wide_terminal_keeps_times_whole_and_names_empty_columns() -> None:
+    console = Console(file=io.StringIO(), width=160, color_system=None)
+    emit(_legs_like(), "table", console=console)
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    # 06:36:38 + 7010 s (1 h 56 min 50 s) = 08:33:28
+    assert text.count("2023-08-20T06:36:38Z") == 3 and text.count("2023-08-20T08:33:28Z") == 3
+    assert "diverted_from" not in text.split("3 rows")[0]
+    assert "3 rows; empty in every row: diverted_from, touch_and_go, go_around" in text
+    assert "DRRN" in text  # origin is empty in two rows only: shown
+    assert max(len(line) for line in text.splitlines()) <= 160

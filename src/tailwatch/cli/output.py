@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
@@ -123,13 +124,40 @@ def emit(
             sys.stdout.buffer.write(data + b"\n")
             sys.stdout.flush()
         return
-    shown = _display(table, human=True)
     console = console or Console()
+    _print_table(_display(table, human=True), console, title)
+
+
+#: Text wider than this, or with spaces, may be folded; shorter tokens (times, codes, numbers) not.
+_TOKEN = 24
+#: Narrowest a folded text column is allowed to become before tokens may fold too.
+_MIN_TEXT = 16
+
+
+def _print_table(shown: pa.Table, console: Console, title: str | None) -> None:
+    """The terminal table: columns empty in every row left out (and named below it); times,
+    codes and numbers kept whole when the sentences beside them can fold instead."""
+    names = shown.column_names
+    rows = [[_cell(r[n]) for n in names] for r in shown.to_pylist()]
+    empty = [n for i, n in enumerate(names) if rows and all(not r[i] for r in rows)] if len(names) > 1 else []
+    keep = [i for i, n in enumerate(names) if n not in empty]
+    widths = {i: max([cell_len(names[i])] + [cell_len(r[i]) for r in rows]) for i in keep}
+    tokens = {i for i in keep if all(" " not in r[i] and cell_len(r[i]) <= _TOKEN for r in rows)}
+    whole: set[int] = set()
+    for i in sorted(tokens, key=lambda i: widths[i]):  # narrowest first: as many kept whole as fit
+        folded = [j for j in keep if j not in whole and j != i]
+        needed = sum(widths[j] for j in whole | {i}) + sum(min(_MIN_TEXT, widths[j]) for j in folded)
+        if needed + 3 * len(keep) + 1 > console.width:
+            break
+        whole.add(i)
     rich_table = Table(title=title, show_lines=False)
-    for name in shown.column_names:
-        rich_table.add_column(name, overflow="fold")
-    for row in shown.to_pylist():
-        rich_table.add_row(*(_cell(row[n]) for n in shown.column_names))
+    for i in keep:
+        rich_table.add_column(names[i], overflow="fold", no_wrap=i in whole)
+    for r in rows:
+        rich_table.add_row(*(r[i] for i in keep))
     console.print(rich_table)
-    if title is None:
-        console.print(f"[dim]{table.num_rows} rows[/dim]")
+    notes = [] if title is not None else [f"{shown.num_rows} rows"]
+    if empty:
+        notes.append("empty in every row: " + ", ".join(empty))
+    if notes:
+        console.print(f"[dim]{'; '.join(notes)}[/dim]")
