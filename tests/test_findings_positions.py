@@ -203,3 +203,20 @@ def test_abrupt_descent(airports: pa.Table) -> None:
     vr2 = [0.0] * 5 + [-4000.0] * 7 + [0.0] * 8
     p2 = _approach(n, 45.0, 5.0, 0.0103, 0.0, 0.0, alt_baro=alt, vrate=vr2)
     assert incident(p2, airports).num_rows == 0
+
+
+def test_findings_do_not_depend_on_the_batch(shared_data: Path, airports: pa.Table) -> None:
+    # The same aircraft must give the same findings whether it comes alone or with others
+    # (build_findings and Spark cut batches anywhere between aircraft).
+    import pyarrow.compute as pc
+
+    whole = pa.concat_tables([load_noisy(shared_data / "traffic_samples/noisy/noisy_spoofing.json.gz"),
+                              load_quickstart(shared_data / "traffic_samples/collections/quickstart.json.gz")])
+    whole = whole.sort_by([("icao24", "ascending"), ("time", "ascending")])
+    both = pa.concat_tables([incident(whole, airports), spoofing(whole)])
+    assert both.num_rows >= 2
+    alone = [pa.concat_tables([incident(p, airports), spoofing(p)])
+             for p in (whole.filter(pc.equal(whole.column("icao24"), i))
+                       for i in pc.unique(whole.column("icao24")).to_pylist())]
+    ids = sorted(x for t in alone for x in t.column("finding_id").to_pylist())
+    assert ids == sorted(both.column("finding_id").to_pylist())

@@ -140,13 +140,19 @@ def _stream(store: _StoreLike, ap: Airports, cfg: FindingsConfig, want: set[str]
             total = int(store.sql("SELECT count(*) AS n FROM positions").column(0)[0].as_py())
         except Exception:  # the count is only for the progress bar
             total = 0
+    data_end: int | None = None
+    try:
+        end = store.sql("SELECT epoch_us(max(time)) AS t FROM positions").column(0)[0].as_py()
+        data_end = None if end is None else int(end)
+    except Exception:  # no positions view yet: nothing is said about the end of the data
+        data_end = None
     out: list[pa.Table] = []
     cands: list[pa.Table] = []
     cover: list[pa.Table] = []
     done = 0
     for batch in store.iter_aircraft_batches(rows=batch_rows, columns=_POS_COLUMNS):
         if "incident" in want:
-            out.append(incident(batch, ap, cfg.incident))
+            out.append(incident(batch, ap, cfg.incident, data_end))
         if "spoofing" in want:
             out.append(spoofing(batch, cfg.spoofing))
         if "transponder_gap" in want:

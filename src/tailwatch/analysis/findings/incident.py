@@ -67,8 +67,13 @@ def _runs(ic: Arr, t: Arr, code: Arr, merge_us: int) -> tuple[Arr, Arr]:
     return idx, np.r_[b, len(idx)]
 
 
-def incident(positions: pa.Table, airports: pa.Table | Airports, config: IncidentConfig | None = None) -> pa.Table:
+def incident(positions: pa.Table, airports: pa.Table | Airports, config: IncidentConfig | None = None,
+             data_end: int | None = None) -> pa.Table:
     """``incident`` findings (``FINDINGS``) from ``POSITIONS`` of whole aircraft.
+
+    ``data_end`` (epoch µs): when the whole dataset ends.  A track ending shortly before it
+    may simply have run out of data, which lowers the confidence and is said.  Without it
+    nothing is assumed, so an aircraft's findings never depend on the other aircraft of the batch.
 
     >>> from tailwatch.schema import POSITIONS
     >>> ap = pa.table({"icao": ["GAGO"], "name": ["Gao"], "country": ["ML"], "lat": [16.25],
@@ -97,7 +102,7 @@ def incident(positions: pa.Table, airports: pa.Table | Airports, config: Inciden
     em = col_f64(pos, "emergency")
     em = np.where(np.isnan(em) | (em < 1) | (em > 6), 0, em).astype(np.int64)
     _code_findings(out, ap, "emergency", em, cfg.min_emergency_rows, ic, t, lat, lon, alt, merge, th)
-    _track_ends(out, ap, cfg, ic, t, lat, lon, alt, vr, ground, sq, col_f64(pos, "track"), th)
+    _track_ends(out, ap, cfg, ic, t, lat, lon, alt, vr, ground, sq, col_f64(pos, "track"), th, data_end)
     _abrupt(out, ap, cfg, ic, t, lat, lon, alt, vr, ground, th)
     return out.table()
 
@@ -143,7 +148,8 @@ def _code_findings(out: FindingRows, ap: Airports, what: str, code: Arr, min_row
 
 
 def _track_ends(out: FindingRows, ap: Airports, cfg: IncidentConfig, ic: Arr, t: Arr, lat: Arr, lon: Arr,
-                alt: Arr, vr: Arr, ground: Arr, sq: Arr, trk_col: Arr, th: dict[str, Any]) -> None:
+                alt: Arr, vr: Arr, ground: Arr, sq: Arr, trk_col: Arr, th: dict[str, Any],
+                data_end: int | None) -> None:
     has = np.flatnonzero(~np.isnan(lat) & ~np.isnan(lon))
     if len(has) == 0:
         return
@@ -200,14 +206,13 @@ def _track_ends(out: FindingRows, ap: Airports, cfg: IncidentConfig, ic: Arr, t:
         vr_end[k] = v[-1] if len(v) else np.nan
     descending = (vr_end <= cfg.descent_fpm) | ((e_alt - alt_before) <= -cfg.descent_drop_ft)
     hit = np.flatnonzero(low & away & descending)
-    t_last = int(t.max())
     for k in hit:
         e = int(ends[k])
         icao = int(ic[e])
         r = int(pos_rank[k]) + 1
         nx = int(has[r]) if r < len(has) and ic[has[r]] == icao else -1
         seen_again = nx >= 0  # a later position of the same aircraft (after the end gap)
-        data_left_s = (t_last - int(t[e])) / US
+        data_left_s = None if data_end is None else (int(data_end) - int(t[e])) / US
         if short_final[k] and seen_again:
             continue  # on short final and seen again: it landed
         later = ""
@@ -218,7 +223,7 @@ def _track_ends(out: FindingRows, ap: Airports, cfg: IncidentConfig, ic: Arr, t:
                 continue  # flew on: the end was loss of coverage, not a landing
             later = f"; seen again {iso(int(t[nx]))} {moved:.0f} km away"
             conf = 0.4
-        if not seen_again and data_left_s < cfg.end_gap_min * 60:
+        if not seen_again and data_left_s is not None and data_left_s < cfg.end_gap_min * 60:
             later = f"; the data ends {data_left_s / 60:.0f} min later"
             conf -= 0.15
         if sq[max(e - 50, 0):e + 1].any():
@@ -236,7 +241,7 @@ def _track_ends(out: FindingRows, ap: Airports, cfg: IncidentConfig, ic: Arr, t:
               "nearest_airport": code, "nearest_airport_km": None if np.isnan(dist[k]) else round(float(dist[k]), 2),
               "vrate_end_fpm": None if np.isnan(vr_end[k]) else float(vr_end[k]),
               "alt_window_before_ft": None if np.isnan(alt_before[k]) else float(alt_before[k]),
-              "seen_again": bool(seen_again), "data_after_s": round(data_left_s, 1), "point_time_range": [iso(int(t[w0[k]])), iso(int(t[e]))],
+              "seen_again": bool(seen_again), "data_after_s": None if data_left_s is None else round(data_left_s, 1), "point_time_range": [iso(int(t[w0[k]])), iso(int(t[e]))],
               "thresholds": th}
         out.add(subject=hex_of(icao), icao24=icao, t_start=int(t[w0[k]]), t_end=int(t[e]),
                 places=[code] if code else [], confidence=min(conf, 0.9), summary=summary, evidence=ev)

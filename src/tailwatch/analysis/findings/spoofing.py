@@ -97,7 +97,8 @@ def spoofing(positions: pa.Table, config: SpoofingConfig | None = None) -> pa.Ta
     # first row of each baseline/3 time step of an aircraft (overlapping windows say the same).
     rank = np.cumsum(np.r_[0, ic[1:] != ic[:-1]])
     key = rank * (int(t.max() - t.min()) + 1 + int(cfg.baseline_s * US)) + (t - t.min())  # aircraft, then time
-    step = np.floor_divide(t - t.min(), max(int(cfg.baseline_s * US / 3), 1))
+    # Steps on the absolute clock, so an aircraft's windows do not depend on what else is in the batch.
+    step = np.floor_divide(t, max(int(cfg.baseline_s * US / 3), 1))
     s0 = np.flatnonzero(np.r_[True, (step[1:] != step[:-1]) | (ic[1:] != ic[:-1])])
     j = np.searchsorted(key, key[s0] + int(cfg.baseline_s * US), "left")
     valid = j < n
