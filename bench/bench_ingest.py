@@ -273,6 +273,37 @@ def main() -> None:
     line("store ingest vs Flight.from_readsb", to, tp, ro, rp)
     tf, rf = timed(store_ingest(TRACE, fresh=True), r)
     line("  same into a new store (creates catalog)", tf, tp, rf, rp)
+
+    print("2b. a folder of 50 small traces (the trace cut into 50 files of 50 points)")
+    folder = Path(tempfile.mkdtemp(prefix="tw-bench-traces-"))
+    doc = json.loads(TRACE.read_text())
+    for i in range(50):
+        part = {**doc, "trace": doc["trace"][i * 50:(i + 1) * 50]}
+        (folder / f"trace_full_{i:02d}.json").write_text(json.dumps(part))
+    files = sorted(folder.iterdir())
+
+    def peer_folder() -> tuple[float, int] | None:
+        total, rows = 0.0, 0
+        for f in files:
+            got = peer.run("readsb", f)
+            if got is None:
+                return None
+            total, rows = total + got[0], rows + got[1]
+        return total, rows
+
+    ours_folder = store_ingest(folder, runs=r + 1)
+    ours_folder()
+    to, tp = [], []
+    for _ in range(r):
+        t0 = time.perf_counter()
+        ro = ours_folder()
+        to.append(time.perf_counter() - t0)
+        got = peer_folder()
+        if got:
+            tp.append(got[0])
+            rp: object = got[1]
+    line("store ingest of the folder vs 50x from_readsb", to, tp or None, ro, rp if tp else None)
+    shutil.rmtree(folder, ignore_errors=True)
     peer.close()
 
     print("3. raw frames")

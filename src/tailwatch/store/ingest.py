@@ -12,10 +12,7 @@ One input file is handled as follows (see ``docs/architecture.md``, store/):
    only then do queries see its parts. Parts whose file id is not ``done`` (a killed
    ingest) are deleted by the next writer.
 
-Dedup key: ``(icao24, time, lat, lon)`` for rows with a position; rows without a
-position (velocity, identification, altitude-only) also compare their value
-columns, so that two different messages of one aircraft in the same
-microsecond are not collapsed.
+Deduplication and part writing live in :mod:`tailwatch.store.writer`.
 """
 
 from __future__ import annotations
@@ -23,16 +20,12 @@ from __future__ import annotations
 import glob
 import hashlib
 import importlib
-import itertools
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -40,22 +33,12 @@ import pyarrow.compute as pc
 from tailwatch.errors import InputError, Rejects
 from tailwatch.schema import POSITIONS
 from tailwatch.store import catalog
-from tailwatch.store.parts import list_parts, part_path, write_atomic
+from tailwatch.store.parts import sync_dirs
+from tailwatch.store.writer import FileWriter, PartStats
 
 #: Called as ``progress(path, bytes_done, bytes_total, rows)`` after each chunk of a file.
 ProgressFn = Callable[[str, int, int, int], None]
 
-_VALUE_COLS = ("alt_baro", "alt_geom", "gs", "track", "vrate", "callsign", "squawk", "on_ground", "emergency")
-_KEY_EXPRS = ", ".join(f"CASE WHEN lat IS NULL THEN {c} END AS k_{c}" for c in _VALUE_COLS)
-_KEY_COLS = ["icao24", "time", "lat", "lon", *(f"k_{c}" for c in _VALUE_COLS)]
-_JOIN = " AND ".join(
-    ["u.icao24 = e.icao24", "u.time = e.time"]
-    + [f"u.{c} IS NOT DISTINCT FROM e.{c}" for c in _KEY_COLS[2:]]
-)
-_US_PER_DAY = 86_400_000_000
-#: Parts of a day with more rows than this are written as several parts in parallel.
-_PART_SPLIT_ROWS = 100_000
-_WRITERS = max(1, min(4, os.cpu_count() or 1))
 _GLOB_CHARS = set("*?[")
 
 
@@ -139,13 +122,16 @@ class Ledger:
     #: Finished files not yet committed to the catalog (small files are committed in groups).
     pending: list[catalog.FileRecord] = field(default_factory=list)
     pending_since: float = 0.0
+    dirs: set[Path] = field(default_factory=set)
+    #: Bounding boxes of parts seen during this ingest (see :func:`part_stats`).
+    stats: dict[Path, PartStats] = field(default_factory=dict)
 
     def next_id(self) -> int:
         """Allocate a file id (only the writer-lock holder allocates, so no race)."""
         self.last_id += 1
         return self.last_id
 
-    def finished(self, root: Path, record: catalog.FileRecord) -> None:
+    def finished(self, root: Path, record: catalog.FileRecord, dirs: set[Path]) -> None:
         """Queue a finished file; commit the queue when it is big, old or holds much data.
 
         A DuckDB write transaction costs tens of milliseconds, so a folder of small files is
@@ -154,6 +140,7 @@ class Ledger:
         if not self.pending:
             self.pending_since = time.monotonic()
         self.pending.append(record)
+        self.dirs |= dirs
         if record.status == catalog.DONE:
             self.done[record.sha256] = record.file_id
         rows = sum(r.rows_stored for r in self.pending)
@@ -161,9 +148,10 @@ class Ledger:
             self.commit(root)
 
     def commit(self, root: Path) -> None:
-        """Write the queued files to the catalog in one transaction."""
+        """Make the queued files' parts durable (folder fsyncs), then catalogue them in one transaction."""
+        sync_dirs(self.dirs)
         catalog.record_files(root, self.pending)
-        self.pending = []
+        self.pending, self.dirs = [], set()
 
 
 class _Reader(Protocol):
@@ -284,173 +272,6 @@ def reason_key(text: str) -> str:
     return text[:cut].strip()
 
 
-def _is_sorted(d: np.ndarray[Any, Any], icao: np.ndarray[Any, Any], t: np.ndarray[Any, Any]) -> bool:
-    """True if rows are already ordered by (day, icao24, time).
-
-    >>> import numpy as np
-    >>> _is_sorted(np.array([0, 0, 1]), np.array([5, 5, 1]), np.array([1, 2, 9]))
-    True
-    >>> _is_sorted(np.array([0, 0]), np.array([5, 4]), np.array([1, 2]))
-    False
-    """
-    dd, di, dt = np.diff(d), np.diff(icao), np.diff(t)
-    return bool(np.all((dd > 0) | ((dd == 0) & ((di > 0) | ((di == 0) & (dt >= 0))))))
-
-
-def _first_occurrences(rows: pa.Table) -> np.ndarray[Any, Any]:
-    """For rows that may repeat: True for the first row of each dedup key, False for later copies."""
-    lat_null = pc.is_null(rows.column("lat"))
-    cols: dict[str, Any] = {c: rows.column(c) for c in ("icao24", "time", "lat", "lon")}
-    for c in _VALUE_COLS:
-        col = rows.column(c)
-        cols[f"k_{c}"] = pc.if_else(lat_null, col, pa.nulls(rows.num_rows, col.type))
-    cols["idx"] = pa.array(np.arange(rows.num_rows))
-    keyed = pa.table(cols)
-    first = keyed.group_by([k for k in keyed.column_names if k != "idx"], use_threads=False).aggregate(
-        [("idx", "min")]
-    )
-    out = np.zeros(rows.num_rows, dtype=bool)
-    out[first.column("idx_min").to_numpy()] = True
-    return out
-
-
-def _pieces(icao: np.ndarray[Any, Any], min_rows: int, k: int) -> list[tuple[int, int]]:
-    """Split an icao24-sorted run into at most ``k`` pieces of at least ``min_rows`` rows, at aircraft boundaries.
-
-    >>> import numpy as np
-    >>> _pieces(np.array([1, 1, 2, 2, 3, 3]), 2, 2)
-    [(0, 2), (2, 6)]
-    >>> _pieces(np.array([1, 1, 2]), 5, 2)
-    [(0, 3)]
-    """
-    n = len(icao)
-    k = max(1, min(k, n // max(min_rows, 1)))
-    cuts = [0]
-    for j in range(1, k):
-        c = int(np.searchsorted(icao, icao[min(n * j // k, n - 1)], side="left"))
-        if c > cuts[-1]:
-            cuts.append(c)
-    cuts.append(n)
-    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
-
-
-def _iso(us: int) -> str:
-    """ISO text of a UTC time in microseconds, for a DuckDB literal.
-
-    >>> _iso(1_000_001)
-    '1970-01-01T00:00:01.000001+00:00'
-    """
-    return f"{np.datetime64(us, 'us')}+00:00"
-
-
-class FileWriter:
-    """Buffers one file's rows and writes them, deduplicated, as atomic parts."""
-
-    def __init__(self, root: Path, file_id: int, done_ids: set[int], flush_rows: int,
-                 memory_limit: str | None) -> None:
-        self.root = root
-        self.file_id = file_id
-        self.done_ids = done_ids
-        self.flush_rows = flush_rows
-        self.memory_limit = memory_limit
-        self.buffer: list[pa.Table] = []
-        self.buffered = 0
-        self.rows_in = 0
-        self.rows_stored = 0
-        self.n_parts = 0
-        self.touched: list[pa.Table] = []
-
-    def add(self, table: pa.Table) -> None:
-        """Buffer rows; flush when the buffer is full."""
-        if not table.num_rows:
-            return
-        self.buffer.append(table)
-        self.buffered += table.num_rows
-        self.rows_in += table.num_rows
-        if self.buffered >= self.flush_rows:
-            self.flush()
-
-    def flush(self) -> None:
-        """Deduplicate the buffer (within itself and against stored rows) and write it as parts."""
-        if not self.buffer:
-            return
-        seg = pa.concat_tables(self.buffer).combine_chunks()
-        self.buffer, self.buffered = [], 0
-        t = seg.column("time").cast(pa.int64()).to_numpy()
-        icao = seg.column("icao24").to_numpy()
-        d = t // _US_PER_DAY
-        if not _is_sorted(d, icao, t):
-            order = np.lexsort((t, icao, d))
-            seg, t, icao, d = seg.take(order), t[order], icao[order], d[order]
-        keep = np.ones(seg.num_rows, dtype=bool)
-        same = (icao[1:] == icao[:-1]) & (t[1:] == t[:-1])
-        if same.any():  # only rows sharing (icao24, time) with a neighbour can be duplicates
-            cand = np.flatnonzero(np.r_[same, False] | np.r_[False, same])
-            keep[cand] = _first_occurrences(seg.take(cand))
-        days = {str(np.datetime64(int(x), "D")) for x in np.unique(d)}
-        ids = self.done_ids | {self.file_id}
-        existing = [p.path for p in list_parts(self.root, days) if p.file_id in ids]
-        if existing:
-            keep[self._stored_already(seg, keep, existing, int(t.min()), int(t.max()))] = False
-        if not keep.all():
-            seg, d = seg.filter(pa.array(keep)), d[keep]
-        self._write(seg, d)
-
-    def _stored_already(self, seg: pa.Table, keep: np.ndarray[Any, Any], existing: list[Path],
-                        lo_us: int, hi_us: int) -> np.ndarray[Any, Any]:
-        """Row indices of ``seg`` whose dedup key is already in the ``existing`` parts."""
-        idx = np.flatnonzero(keep)
-        keys = seg.select(["icao24", "time", "lat", "lon", *_VALUE_COLS]).take(idx)
-        keys = keys.append_column("idx", pa.array(idx))
-        con = duckdb.connect(config={"memory_limit": self.memory_limit} if self.memory_limit else {})
-        try:
-            con.execute("SET TimeZone='UTC'")
-            con.register("s", keys)
-            files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in existing)
-            q = (
-                f"SELECT u.idx FROM (SELECT idx, icao24, time, lat, lon, {_KEY_EXPRS} FROM s) u SEMI JOIN"
-                f" (SELECT icao24, time, lat, lon, {_KEY_EXPRS} FROM read_parquet([{files}])"
-                f" WHERE time BETWEEN '{_iso(lo_us)}'::TIMESTAMPTZ AND '{_iso(hi_us)}'::TIMESTAMPTZ) e"
-                f" ON {_JOIN}"
-            )
-            found = con.sql(q).to_arrow_table().column("idx").to_numpy()
-        finally:
-            con.close()
-        return np.asarray(found, dtype=np.int64)
-
-    def _write(self, out: pa.Table, d: np.ndarray[Any, Any]) -> None:
-        if not out.num_rows:
-            return
-        starts = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
-        ends = np.r_[starts[1:], len(d)]
-        icao = out.column("icao24").to_numpy()
-        jobs: list[tuple[pa.Table, Path]] = []
-        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-            day = str(np.datetime64(int(d[s]), "D"))
-            for a, b in _pieces(icao[s:e], _PART_SPLIT_ROWS, _WRITERS):
-                jobs.append((out.slice(s + a, b - a), part_path(self.root, day, self.file_id, self.n_parts)))
-                self.n_parts += 1
-        if len(jobs) > 1:  # Parquet encoding releases the GIL: write parts on all cores
-            with ThreadPoolExecutor(max_workers=min(_WRITERS, len(jobs))) as pool:
-                list(pool.map(lambda job: write_atomic(*job), jobs))
-        else:
-            for job in jobs:
-                write_atomic(*job)
-        self.rows_stored += out.num_rows
-        pairs = pa.table({"icao24": out.column("icao24"), "d": pa.array(d.astype(np.int32))})
-        pairs = pairs.group_by(["icao24", "d"], use_threads=False).aggregate([])
-        self.touched.append(
-            pa.table({"icao24": pairs.column("icao24"), "day": pairs.column("d").cast(pa.date32())})
-        )
-
-    def finish(self) -> pa.Table:
-        """Flush what is left; return the distinct (icao24, day) pairs written."""
-        self.flush()
-        if not self.touched:
-            return pa.table({"icao24": pa.array([], pa.int32()), "day": pa.array([], pa.date32())})
-        return pa.concat_tables(self.touched)
-
-
 def _sources() -> tuple[Callable[[Path], str], Callable[..., _Reader]]:
     mod = importlib.import_module("tailwatch.sources")
     return mod.detect, mod.get_reader
@@ -491,7 +312,7 @@ def ingest_file(
     detect, get_reader = _sources()
     started = catalog.now()
     file_id = rep.file_id = ledger.next_id()
-    writer = FileWriter(root, file_id, set(ledger.done.values()), flush_rows, memory_limit)
+    writer = FileWriter(root, file_id, set(ledger.done.values()), flush_rows, memory_limit, ledger.stats)
     decoder = None
     try:
         if rep.size == 0:
@@ -533,7 +354,7 @@ def ingest_file(
         file_id, path=name, sha256=sha, size=rep.size, fmt=rep.format, receiver=receiver, status=status,
         rows_read=rep.rows_read, rows_stored=rep.rows_stored, duplicates=rep.duplicates, rejects=rep.rejects,
         error=rep.error, touched=touched, started=started,
-    ))
+    ), writer.dirs)
     if progress:
         progress(name, rep.size, rep.size, rep.rows_read)
 
@@ -549,7 +370,7 @@ def ingest_table(root: Path, table: pa.Table, label: str, receiver: str | None, 
         return rep
     started = catalog.now()
     file_id = rep.file_id = ledger.next_id()
-    writer = FileWriter(root, file_id, set(ledger.done.values()), flush_rows, memory_limit)
+    writer = FileWriter(root, file_id, set(ledger.done.values()), flush_rows, memory_limit, ledger.stats)
     for batch in table.to_batches(max_chunksize=flush_rows):
         t = conform(batch, file_id, receiver, label, rep.rejects)
         rep.rows_read += t.num_rows
@@ -563,7 +384,7 @@ def ingest_table(root: Path, table: pa.Table, label: str, receiver: str | None, 
         file_id, path=label, sha256=sha, size=rep.size, fmt=rep.format, receiver=receiver, status=status,
         rows_read=rep.rows_read, rows_stored=rep.rows_stored, duplicates=rep.duplicates, rejects=rep.rejects,
         error=None if rep.rows_read else "no rows", touched=touched, started=started,
-    ))
+    ), writer.dirs)
     ledger.commit(root)
     return rep
 

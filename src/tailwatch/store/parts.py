@@ -44,8 +44,11 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(table: pa.Table, final: Path, row_group_size: int = 1 << 20) -> None:
-    """Write ``table`` as Parquet (zstd, statistics) to ``final`` via a temporary name, fsync, rename."""
+def write_atomic(table: pa.Table, final: Path, row_group_size: int = 1 << 20, sync_dir: bool = True) -> None:
+    """Write ``table`` as Parquet (zstd, statistics) to ``final`` via a temporary name, fsync, rename.
+
+    With ``sync_dir=False`` the caller must :func:`sync_dirs` the folder before relying on the rename.
+    """
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name("." + final.name + _TMP_SUFFIX)
     with open(tmp, "wb") as fh:
@@ -54,7 +57,14 @@ def write_atomic(table: pa.Table, final: Path, row_group_size: int = 1 << 20) ->
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, final)
-    _fsync_dir(final.parent)
+    if sync_dir:
+        _fsync_dir(final.parent)
+
+
+def sync_dirs(dirs: set[Path]) -> None:
+    """fsync folders so the renames into them are durable (one call per folder, not per file)."""
+    for d in sorted(dirs):
+        _fsync_dir(d)
 
 
 def part_path(root: Path, day: str, file_id: int, n: int) -> Path:
