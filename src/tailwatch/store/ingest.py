@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import importlib
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -154,12 +153,6 @@ class Ledger:
         self.pending, self.dirs = [], set()
 
 
-class _Reader(Protocol):
-    name: str
-
-    def read(self, path: Path, rejects: Rejects, chunk_rows: int = ...) -> Iterator[Any]: ...
-
-
 def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
     """Files named by ``paths`` (files, folders searched recursively, globs); and the names that matched nothing.
 
@@ -272,16 +265,6 @@ def reason_key(text: str) -> str:
     return text[:cut].strip()
 
 
-def _sources() -> tuple[Callable[[Path], str], Callable[..., _Reader]]:
-    mod = importlib.import_module("tailwatch.sources")
-    return mod.detect, mod.get_reader
-
-
-def _decoder(reference: tuple[float, float] | None, source: str) -> Any:
-    mod = importlib.import_module("tailwatch.decode")
-    return mod.Decoder(reference=reference, source=source)
-
-
 def ingest_file(
     root: Path,
     path: Path,
@@ -309,7 +292,9 @@ def ingest_file(
     if sha in ledger.done:
         rep.status, rep.same_as = "skipped", ledger.done[sha]
         return
-    detect, get_reader = _sources()
+    from tailwatch.decode import Decoder  # imported here: only ingest needs readers and decoder
+    from tailwatch.sources import detect, get_reader
+
     started = catalog.now()
     file_id = rep.file_id = ledger.next_id()
     writer = FileWriter(root, file_id, set(ledger.done.values()), flush_rows, memory_limit, ledger.stats)
@@ -326,7 +311,7 @@ def ingest_file(
             batch = chunk.batch
             if chunk.kind == "frames":
                 if decoder is None:
-                    decoder = _decoder(reference, rep.format)
+                    decoder = Decoder(reference=reference, source=rep.format)
                 batch = decoder.decode(batch, name, rep.rejects)
             table = conform(batch, file_id, receiver, name, rep.rejects)
             rep.rows_read += table.num_rows
