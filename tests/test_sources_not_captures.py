@@ -26,7 +26,8 @@ def test_json_text_is_shown_as_text(shared_data: Path) -> None:
 def test_simulator_truth_is_named_and_its_captures_still_detected(tmp_path: Path) -> None:
     scenarios = Path(__file__).parent / "scenarios"
     write_capture(simulate(load_scenario(scenarios / "track-lost.yaml")), tmp_path, "beast")
-    with pytest.raises(InputError, match=r"simulator's ground truth \(truth.json\), not a receiver capture"):
+    # The ingest summary groups rejects by the text before the reason's first ':', so that part is short.
+    with pytest.raises(InputError, match=r"^\S+ byte 0: not a receiver capture: the simulator's ground truth \(truth.json\)"):
         detect(tmp_path / "truth.json")
     captures = sorted(tmp_path.glob("*.beast"))
     assert captures and all(detect(c) == "beast" for c in captures)

@@ -78,7 +78,7 @@ def _not_a_capture(head: bytes) -> str | None:
     """Why a recognisable non-capture file is not ingested (None for anything else)."""
     start = head.lstrip()
     if start.startswith(b"{") and b'"scenario"' in start[:200] and b"SIMULATED" in start[:400]:
-        return ("the simulator's ground truth (truth.json), not a receiver capture: "
+        return ("not a receiver capture: the simulator's ground truth (truth.json); "
                 "ingest the .beast/.avr/.sbs files beside it")
     return None
 
