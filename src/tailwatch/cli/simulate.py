@@ -74,7 +74,8 @@ def register(app: typer.Typer) -> None:
                           meta["last_frame"] or "")
         Console().print(table)
         Console().print(f"ground truth: {folder / 'truth.json'}")
-        Console().print("next, for each receiver:")
+        Console().print("next, for each receiver (its --reference places the surface positions, so legs "
+                        "see the landings; a plain `tailwatch ingest FOLDER` misses many of them):")
         sites = {r.id: r for r in scn.receivers}
         for rid, meta in files.items():
             site = sites[rid]
