@@ -14,8 +14,6 @@ this test does not skip.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -131,24 +129,20 @@ def test_legs_from_arrow_table(spark, positions: pa.Table, airports: pa.Table,  
     _same(legs, expected, ["icao24", "t_start", "leg_id"])
 
 
-def _per_aircraft(kernel: Callable[[pa.Table], pa.Table], positions: pa.Table) -> pa.Table:
-    pos = canonical_order(positions)
-    ac = pos["icao24"].to_numpy()
-    bounds = np.r_[0, np.flatnonzero(ac[1:] != ac[:-1]) + 1, len(ac)]
-    return pa.concat_tables([kernel(pos.slice(a, b - a)).cast(FINDINGS) for a, b in itertools.pairwise(bounds)])
-
-
 def test_findings_same_on_spark(spark, parquet_dir: Path, positions: pa.Table,  # type: ignore[no-untyped-def]
                                 airports: pa.Table) -> None:
     ap = Airports.from_table(airports)
-    expected = pa.concat_tables([_per_aircraft(lambda p: incident(p, ap), positions),
-                                 _per_aircraft(spoofing, positions)])
+    pos = canonical_order(positions)
+    end = int(pc.max(pos["time"]).cast(pa.int64()).as_py())  # when the data set ends
+    expected = pa.concat_tables([incident(pos, ap, None, end).cast(FINDINGS), spoofing(pos).cast(FINDINGS)])
     kinds = expected["kind"].to_pylist()
     # independent truth: the scenario's C-130 crash near Gao is an incident; THY9BP (4BAAC6) was spoofed
     assert any(k == "incident" and s == "062F01" for k, s in zip(kinds, expected["subject"].to_pylist(), strict=True))
     assert "4BAAC6" in set(expected.filter(pc.equal(expected["kind"], "spoofing"))["subject"].to_pylist())
-    got = collect(run_findings_spark(str(parquet_dir), ap, spark=spark), FINDINGS)
+    got = collect(run_findings_spark(str(parquet_dir), ap, spark=spark, batch_rows=50_000), FINDINGS)
     _same(got, expected, ["kind", "finding_id"])
+    per_aircraft = collect(run_findings_spark(str(parquet_dir), ap, spark=spark, method="group"), FINDINGS)
+    _same(per_aircraft, expected, ["kind", "finding_id"])
 
 
 def test_cli_spark_legs_on_a_store(spark, shared_data: Path, airports: pa.Table, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

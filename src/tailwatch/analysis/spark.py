@@ -252,8 +252,9 @@ def run_legs_spark(df_or_path: DataFrame | str | Path, airports: pa.Table | None
 
 def run_findings_spark(df_or_path: DataFrame | str | Path, airports: pa.Table | Airports | None = None,
                        config: FindingsConfig | None = None, spark: SparkSession | None = None, *,
-                       kinds: Sequence[str] = FINDING_KINDS, method: Method = "group",
-                       batch_rows: int = 200_000, partitions: int | None = None) -> DataFrame:
+                       kinds: Sequence[str] = FINDING_KINDS, method: Method = "map",
+                       batch_rows: int = 200_000, partitions: int | None = None,
+                       data_end: int | Literal["auto"] | None = "auto") -> DataFrame:
     """``incident`` and ``spoofing`` findings (``schema.FINDINGS`` columns) of every aircraft, on Spark.
 
     These are the finding kinds computed from positions aircraft by aircraft; the other kinds
@@ -262,11 +263,9 @@ def run_findings_spark(df_or_path: DataFrame | str | Path, airports: pa.Table | 
     ``config`` defaults to the built-in thresholds (not the user's ``findings.yaml``, which
     lives on the driver's machine: load it with ``load_config`` and pass it).
 
-    ``method`` defaults to ``"group"`` (one kernel call per aircraft) because these two kernels
-    are not yet independent of which other aircraft share their batch: ``incident`` appends
-    "the data ends N min later" from the latest time of the whole batch, and ``spoofing``
-    phases its speed/track windows on the batch's earliest time.  Per aircraft, the result
-    does not depend on how Spark partitions the data; ``"map"`` gives results that do.
+    ``data_end`` (epoch µs) is when the whole data set ends (``incident`` says when a track
+    ends shortly before it); ``"auto"`` takes the latest ``time`` of the input, as
+    :func:`tailwatch.analysis.findings.build.build_findings` takes the store's.
     """
     from tailwatch.analysis.findings import incident, spoofing
     from tailwatch.analysis.findings.common import Airports
@@ -284,13 +283,19 @@ def run_findings_spark(df_or_path: DataFrame | str | Path, airports: pa.Table | 
     cfg = config or FindingsConfig()
     want = tuple(k for k in FINDING_KINDS if k in set(kinds))
     src = positions_frame(spark, df_or_path, FINDINGS_COLUMNS)
+    if data_end == "auto":
+        from pyspark.sql import functions as F
+
+        last = src.agg(F.max(F.unix_micros("time")).alias("end")).collect()[0]["end"]
+        data_end = None if last is None else int(last)
+    end = data_end
     bc = _broadcast(spark, ap)
 
     def kernel(table: pa.Table) -> pa.Table:
         pos = canonical_order(select_kernel_columns(table, FINDINGS_COLUMNS))
         parts = []
         if "incident" in want:
-            parts.append(incident(pos, bc.value, cfg.incident).cast(FINDINGS))
+            parts.append(incident(pos, bc.value, cfg.incident, end).cast(FINDINGS))
         if "spoofing" in want:
             parts.append(spoofing(pos, cfg.spoofing).cast(FINDINGS))
         return pa.concat_tables(parts) if parts else FINDINGS.empty_table()

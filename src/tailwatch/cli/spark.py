@@ -114,7 +114,7 @@ def findings_cmd(
     from tailwatch.analysis.findings.config import load_config
     from tailwatch.analysis.spark import run_findings_spark
 
-    how: Literal["map", "group"] = "map" if method == "map" else "group"
+    how: Literal["map", "group"] = "group" if method == "group" else "map"
     if method not in (None, "map", "group"):
         raise typer.BadParameter("--method is map or group")
     _check_input(input_path)
