@@ -91,3 +91,12 @@ def test_wide_terminal_keeps_times_whole_and_names_empty_columns() -> None:
     assert "3 rows; empty in every row: diverted_from, touch_and_go, go_around" in text
     assert "DRRN" in text  # origin is empty in two rows only: shown
     assert max(len(line) for line in text.splitlines()) <= 160
+
+
+def test_cells_are_text_not_markup() -> None:
+    # verify's claim for the seed's misspelt "Niamay" read "Niamey  (DRRN)": rich ate "[written Niamay]".
+    console = Console(file=io.StringIO(), width=160, color_system=None)
+    emit(pa.table({"claim": ["Tessalit (GATS) → Niamey [written Niamay] (DRRN)"], "why": ["[bold]x[/bold]"]}),
+         "table", console=console)
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "Niamey [written Niamay] (DRRN)" in text and "[bold]x[/bold]" in text

@@ -21,6 +21,7 @@ import typer
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 
 class Format(enum.StrEnum):
@@ -153,8 +154,8 @@ def _print_table(shown: pa.Table, console: Console, title: str | None) -> None:
     rich_table = Table(title=title, show_lines=False)
     for i in keep:
         rich_table.add_column(names[i], overflow="fold", no_wrap=i in whole)
-    for r in rows:
-        rich_table.add_row(*(r[i] for i in keep))
+    for r in rows:  # as Text: data like "Niamey [written Niamay]" is not rich markup
+        rich_table.add_row(*(Text(r[i]) for i in keep))
     console.print(rich_table)
     notes = [] if title is not None else [f"{shown.num_rows} rows"]
     if empty:
