@@ -95,7 +95,15 @@ def test_bad_inputs_are_reported_and_the_rest_goes_in(app: typer.Typer, tmp_path
     # each broken file is named on stderr with its location
     assert "cut.json.gz byte" in err.replace("\n", "")
     assert "empty.avr byte 0" in err.replace("\n", "")
-    assert open_store(store).positions(icao24="AC671B").num_rows == TRACE_POINTS
+    st = open_store(store)
+    assert st.positions(icao24="AC671B").num_rows == TRACE_POINTS
+    # the catalog keeps the rejects by file and reason, with sample locations, for later questions
+    rows = st.sql("SELECT f.path, r.reason, r.count, r.samples FROM rejects r JOIN files f USING (file_id)"
+                  " WHERE r.reason = $reason", {"reason": "non-hex frame"}).to_pylist()
+    assert [(Path(r["path"]).name, r["count"]) for r in rows] == [("frames.avr", 1)]
+    assert "frames.avr line 2" in json.loads(rows[0]["samples"])[0]
+    statuses = {Path(r["path"]).name: r["status"] for r in st.files().to_pylist()}
+    assert statuses["empty.avr"] == "failed" and statuses["trace_full_ac671b.json"] == "done"
 
 
 def test_binary_given_as_csv_and_wrong_columns(app: typer.Typer, tmp_path: Path, shared_data: Path) -> None:
