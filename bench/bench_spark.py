@@ -1,6 +1,6 @@
 """Legs and stops of a multi-million-row Parquet data set: DuckDB + kernel versus Spark local.
 
-    .venv/bin/python bench/bench_spark.py [--rows 3000000] [--work /tmp/tw-bench-spark] [--master local[2]]
+    .venv/bin/python bench/bench_spark.py [--rows 3000000] [--work DIR] [--master local[2]]
 
 1. Generates (once per size) a synthetic POSITIONS data set in the store's layout
    (``day=YYYY-MM-DD/part-0.parquet``, each day in time order with aircraft interleaved, as a
@@ -236,7 +236,8 @@ def _read(out: Path, name: str) -> pa.Table:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=3_000_000)
-    ap.add_argument("--work", type=Path, default=Path("/tmp/tw-bench-spark"))
+    ap.add_argument("--work", type=Path, default=Path.home() / ".cache" / "tailwatch-bench" / "spark",
+                    help="data and outputs (kept between runs; /tmp is cleaned by other jobs on shared machines)")
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--driver-memory", default="2g")
     ap.add_argument("--variants", default="duckdb,spark-map,spark-group")
