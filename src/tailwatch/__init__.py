@@ -15,10 +15,13 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "open_store"]
 
 
-def open_store(path: str | Path | None = None, memory_limit: str | None = None) -> Store:
-    """Open (creating if needed) a tailwatch store; queries return Arrow tables.
+def open_store(path: str | Path | None = None, memory_limit: str | None = None, create: bool = True) -> Store:
+    """Open a tailwatch store; queries return Arrow tables.
 
     ``path`` defaults to ``$TAILWATCH_STORE`` or ``$XDG_DATA_HOME/tailwatch/store``.
+    A missing store is created (empty) unless ``create=False``, which raises
+    :class:`tailwatch.errors.StoreError` instead: use that when you only mean to read, so a
+    mistyped path fails rather than showing an empty store.
     DuckDB is imported only when this is called, not when ``tailwatch`` is imported.
 
     >>> import tempfile, tailwatch
@@ -27,4 +30,4 @@ def open_store(path: str | Path | None = None, memory_limit: str | None = None) 
     """
     from tailwatch.store import open_store as _open
 
-    return _open(path, memory_limit)
+    return _open(path, memory_limit, create)

@@ -38,14 +38,7 @@ def existing_store(path: Path | None) -> Store:
     A typo'd ``--store`` must not silently create an empty store and report nothing.
     Raises :class:`~tailwatch.errors.StoreError` telling how to make one.
     """
-    from tailwatch.errors import StoreError
-    from tailwatch.paths import default_store
-
-    root = Path(path).expanduser() if path is not None else default_store()
-    if not (root / "catalog.duckdb").is_file():
-        raise StoreError(f"no store at {root}: run `tailwatch ingest FILES --store {root}` "
-                         "or `tailwatch demo` first")
-    return open_store(root)
+    return open_store(path, create=False)
 
 
 def _not_hex_hint(query: str) -> str:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tailwatch.cli.context import DB_OPTION, STORE_OPTION, get_store, store_identity
+from tailwatch.cli.context import DB_OPTION, STORE_OPTION, existing_store, store_identity
 
 
 def _progress(console: Console) -> Progress:
@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:
         from tailwatch.analysis.findings.build import build_findings
 
         console = Console()
-        st = get_store(store)
+        st = existing_store(store)
         ident = store_identity(st, db)
         with _progress(console) as progress:
             bars = _Bars(progress)

@@ -85,7 +85,7 @@ def verify_command(
         claims = extract_claims(text, year=year)
     try:
         with err.status(f"Checking {len(claims)} claims against {root}…"):
-            st = open_store(root)
+            st = open_store(root, create=False)
             identity, known = _identity(st, db, err)
             evidence = gather(st, claims, identity, has_identity=known)
             verdicts = verify_claims(claims, evidence)

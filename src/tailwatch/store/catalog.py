@@ -210,6 +210,25 @@ def derived_meta(root: Path) -> dict[str, dict[str, Any]]:
     return {str(n): {"path": str(p), "generation": int(g), "rows": int(r)} for n, p, g, r in rows}
 
 
+def derived_outdated(root: Path, name: str, inputs: tuple[str, ...] = ()) -> bool:
+    """Whether derived table ``name`` was never written, or was written before the last file was
+    catalogued ``done`` or before one of the derived tables ``inputs`` was last rewritten."""
+    with connect(root, read_only=True) as con:
+        row = con.execute(
+            "SELECT (SELECT updated FROM derived_meta WHERE name = ?) AS mine,"
+            " (SELECT max(finished) FROM files WHERE status = 'done') AS data,"
+            " (SELECT max(updated) FROM derived_meta WHERE list_contains(?, name)) AS inputs",
+            [name, list(inputs)],
+        ).fetchone()
+        if row is None or row[0] is None:
+            return True
+        newer = con.execute(
+            "SELECT coalesce(?::TIMESTAMPTZ > ?::TIMESTAMPTZ, false) OR coalesce(?::TIMESTAMPTZ > ?::TIMESTAMPTZ, false)",
+            [row[1], row[0], row[2], row[0]],
+        ).fetchone()
+    return bool(newer and newer[0])
+
+
 def set_derived(root: Path, name: str, path: str, generation: int, rows: int) -> None:
     """Point derived table ``name`` at a new generation file (atomic switch)."""
     with connect(root) as con:

@@ -130,12 +130,16 @@ class Store:
 
     # -- opening and recovery ------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path | None = None, memory_limit: str | None = None) -> Store:
-        """Open (creating if missing) the store at ``path`` (default :func:`tailwatch.paths.default_store`).
+    def open(cls, path: str | Path | None = None, memory_limit: str | None = None, create: bool = True) -> Store:
+        """Open the store at ``path`` (default :func:`tailwatch.paths.default_store`), creating it
+        if missing unless ``create=False`` (then a missing store raises :class:`StoreError`).
 
         Leftovers of an interrupted ingest are removed, unless another process is writing.
         """
         root = Path(path).expanduser() if path is not None else default_store()
+        if not create and not (root / catalog.CATALOG).is_file():
+            raise StoreError(f"no store at {root}: run `tailwatch ingest FILES --store {root}` "
+                             "or `tailwatch demo` first")
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -372,6 +376,11 @@ class Store:
             table = table.filter(pc.is_in(table.column("icao24"), pa.array(ids, pa.int32())))
         return table
 
+    def derived_outdated(self, name: str, inputs: Sequence[str] = ()) -> bool:
+        """True when derived table ``name`` was never written, or is older than the last ingested
+        file or than any of the derived tables ``inputs`` (e.g. findings vs ``("legs", "stops")``)."""
+        return catalog.derived_outdated(self.root, name, tuple(inputs))
+
     def write_derived(self, name: str, table: pa.Table, icao24: IcaoLike | None = None) -> None:
         """Replace derived table ``name`` (``icao24=None``), or only the rows of the aircraft ``icao24``.
 
@@ -406,10 +415,14 @@ class Store:
             _prune_generations(path.parent, generation)
 
 
-def open_store(path: str | Path | None = None, memory_limit: str | None = None) -> Store:
-    """Open the store at ``path`` (default ``$TAILWATCH_STORE`` or the XDG data folder), creating it if needed.
+def open_store(path: str | Path | None = None, memory_limit: str | None = None, create: bool = True) -> Store:
+    """Open the store at ``path`` (default ``$TAILWATCH_STORE`` or the XDG data folder).
+
+    By default a missing store is created (an empty one: what ``ingest`` wants). Code that
+    only reads passes ``create=False``: a mistyped path then raises :class:`StoreError`
+    ("no store at ...") instead of silently giving an empty store.
 
     ``memory_limit`` (e.g. ``"2GB"``, default ``$TAILWATCH_MEMORY_LIMIT`` or DuckDB's own) bounds
     DuckDB's memory; larger sorts spill to a temporary folder.
     """
-    return Store.open(path, memory_limit)
+    return Store.open(path, memory_limit, create)
