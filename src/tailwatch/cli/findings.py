@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 import pyarrow as pa
@@ -15,9 +15,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tailwatch.cli.output import FORMAT_OPTION, Format, emit
-from tailwatch.errors import InputError, NoDatabaseError, TailwatchError
-from tailwatch.schema import icao_of
+from tailwatch.errors import InputError, TailwatchError
 
+#: Below this terminal width the table leaves out places and confidence.
+NARROW_BELOW = 120
 KINDS_HELP = "rotation, foreign_operation, basing, co_location, transponder_gap, incident, spoofing"
 
 
@@ -35,32 +36,6 @@ def _time(text: str | None, end: bool = False) -> datetime | None:
     return t
 
 
-def _identity(db: Path | None) -> Any:
-    from tailwatch.identity import load_identity
-
-    try:
-        return load_identity(db, allow_missing=True)
-    except (NoDatabaseError, InputError):
-        return None
-
-
-def _aircraft_ids(query: str, ident: Any) -> list[int]:
-    """Addresses matching ``query``: a hex address, else whatever the identity lookup finds."""
-    text = query.strip()
-    if ident is not None:
-        try:
-            matches = ident.lookup(text, limit=20)
-        except TailwatchError:
-            matches = []
-        if matches:
-            best = matches[0].score
-            return sorted({int(m.icao24) for m in matches if m.score >= best - 5})
-    try:
-        return [icao_of(text)]
-    except ValueError:
-        return []
-
-
 def filter_findings(table: pa.Table, *, kinds: list[str] | None = None, icao24: list[int] | None = None,
                     operator_ids: list[int] | None = None, operator: str | None = None,
                     country: str | None = None, country_ids: list[int] | None = None,
@@ -74,7 +49,7 @@ def filter_findings(table: pa.Table, *, kinds: list[str] | None = None, icao24: 
         hexes = [f"{i:06X}" for i in ids]
         own = pc.fill_null(pc.is_in(t.column("icao24"), value_set=pa.array(ids, pa.int32())), False)
         ev = t.column("evidence")
-        mentioned = pa.array([False] * t.num_rows)
+        mentioned = pa.array([False] * t.num_rows, pa.bool_())  # typed: an empty list is null-typed
         for h in hexes[:50]:  # fleet and co-location rows list their aircraft in the evidence
             mentioned = pc.or_(mentioned, pc.match_substring(ev, f'"{h}"'))
         return pc.or_(own, mentioned)
@@ -117,8 +92,8 @@ def register(app: typer.Typer) -> None:
         since: Annotated[str | None, typer.Option("--since", help="ISO date/time")] = None,
         until: Annotated[str | None, typer.Option("--until", help="ISO date/time (a bare date includes the day)")] = None,
         store: Annotated[Path | None, typer.Option("--store", help="store folder (default: XDG data folder)")] = None,
-        db: Annotated[Path | None, typer.Option("--db", help="aircraft databases (default: XDG cache)")] = None,
-        build: Annotated[bool, typer.Option("--build", help="compute the findings from legs, stops and positions first")] = False,
+        db: Annotated[Path | None, typer.Option("--db", help="aircraft databases (default: where `tailwatch db update` put them)")] = None,
+        build: Annotated[bool, typer.Option("--build", help="recompute the findings even when they look up to date (they are built automatically when missing or older than the data)")] = False,
         config: Annotated[Path | None, typer.Option("--config", help="thresholds YAML (default: config dir findings.yaml)")] = None,
         sets: Annotated[list[str] | None, typer.Option("--set", help="override a threshold: section.name=value")] = None,
         evidence: Annotated[bool, typer.Option("--evidence", help="show the evidence JSON column in tables")] = False,
@@ -126,9 +101,10 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option("--out", "-o", help="write to this file (parquet needs it)")] = None,
     ) -> None:
         """Patterns in the legs that make a story, each pointing back to the rows that prove it."""
+        from tailwatch.analysis.build import build_legs, stale_aircraft
         from tailwatch.analysis.findings.build import KINDS, build_findings
         from tailwatch.analysis.findings.config import load_config
-        from tailwatch.store import open_store
+        from tailwatch.cli.context import existing_store, resolve_aircraft, store_identity
 
         console = Console(stderr=True)
         bad = [k for k in kind or [] if k not in KINDS]
@@ -140,33 +116,32 @@ def register(app: typer.Typer) -> None:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
         try:
-            st = open_store(store)
+            st = existing_store(store)
+            needs_build = build or stale_aircraft(st) or st.derived_outdated("findings", ("legs", "stops"))
+            ident = store_identity(st, db) if (needs_build or aircraft or operator or country) else None
         except TailwatchError as exc:
-            console.print(f"[red]{exc}[/red]")
+            console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from None
-        ident = _identity(db) if (build or aircraft or operator or country) else None
-        if build and st.derived("legs").num_rows == 0:
-            console.print("[yellow]no legs in this store yet: rotations, foreign operations, basing, "
-                          "co-location and gaps between legs need them — run `tailwatch build` "
-                          "(legs, stops and findings) after ingest[/yellow]")
-        if build:
+        ids = resolve_aircraft(ident, aircraft) if (aircraft and ident is not None) else None
+        if needs_build:
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), console=console) as bar:
+                if stale_aircraft(st):  # as `tailwatch legs` does: findings stand on fresh legs
+                    legs_task = bar.add_task("legs and stops: aircraft", total=None)
+                    built = build_legs(st, progress=lambda d, t: bar.update(legs_task, completed=d, total=t))
+                    console.print(f"[dim]legs and stops rebuilt for {built} aircraft with new data[/dim]")
                 task = bar.add_task("findings: positions", total=None)
 
                 def tick(stage: str, done: int, total: int) -> None:
                     bar.update(task, completed=done, total=total, description=f"findings: {stage}")
 
                 n = build_findings(st, ident, cfg, tick)
-            console.print(f"{n} findings written to {st.root}")
+            console.print(f"[dim]{n} findings written to {st.root}[/dim]")
+            if st.derived("legs").num_rows == 0:
+                console.print("[yellow]no legs in this store: rotations, foreign operations, basing, "
+                              "co-location and gaps between legs need positions that make legs — "
+                              "ingest data with `tailwatch ingest`[/yellow]")
         table = st.derived("findings")
-        if table.num_rows == 0 and not build:
-            console.print("[yellow]no findings in this store yet: run `tailwatch findings --build` "
-                          "(after ingest and legs)[/yellow]")
-        ids = _aircraft_ids(aircraft, ident) if aircraft else None
-        if aircraft and not ids:
-            console.print(f"[red]no aircraft matches {aircraft!r}[/red]")
-            raise typer.Exit(1)
         op_ids: list[int] = []
         cc_ids: list[int] = []
         involved = pc.unique(table.column("icao24").drop_null()) if table.num_rows else pa.array([], pa.int32())
@@ -182,13 +157,18 @@ def register(app: typer.Typer) -> None:
                 cc_ids = info.filter(m).column("icao24").to_pylist()
         shown = filter_findings(table, kinds=kind or None, icao24=ids, operator_ids=op_ids, operator=operator,
                                 country=country, country_ids=cc_ids, since=_time(since), until=_time(until, True))
+        if fmt is Format.table and shown.num_rows == 0:
+            console.print("[yellow]no findings match (ingest more data, or widen the filters)[/yellow]")
         if fmt is Format.table and not evidence:
-            # The sentence carries the exact times; the table keeps the start and a rounded confidence.
-            shown = pa.table({
-                "kind": shown.column("kind"), "subject": shown.column("subject"),
-                "start": pc.strftime(shown.column("t_start"), format="%Y-%m-%d %H:%M"),
-                "places": shown.column("places"), "conf": pc.round(shown.column("confidence"), 2),
-                "summary": shown.column("summary")})
+            # The sentence carries the exact times; the table keeps the start and a rounded confidence
+            # (and on a narrow terminal leaves places and confidence to --evidence, csv and json).
+            cols = {"kind": shown.column("kind"), "subject": shown.column("subject"),
+                    "start": pc.strftime(shown.column("t_start"), format="%Y-%m-%d %H:%M"),
+                    "places": shown.column("places"), "conf": pc.round(shown.column("confidence"), 2),
+                    "summary": shown.column("summary")}
+            if Console().width < NARROW_BELOW:
+                cols = {k: v for k, v in cols.items() if k not in ("places", "conf")}
+            shown = pa.table(cols)
         if fmt is Format.json:
             # evidence is JSON text; hand it to scripts as JSON, not as a quoted string.
             rows = shown.to_pylist()

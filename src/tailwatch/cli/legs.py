@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tailwatch.cli.output import FORMAT_OPTION, Format, emit
-from tailwatch.schema import TIME, icao_of
+from tailwatch.schema import TIME
 
 if TYPE_CHECKING:
     from tailwatch.identity import Identity
@@ -28,6 +28,27 @@ if TYPE_CHECKING:
 LEG_TABLE_COLUMNS = ["icao24", "callsign", "t_start", "t_end", "origin", "destination", "diverted_from",
                      "touch_and_go", "go_around", "origin_reason", "destination_reason"]
 STOP_TABLE_COLUMNS = ["icao24", "airport", "arrival", "departure", "dwell_s", "confidence", "reason"]
+#: Below this terminal width the table shows the narrow column sets (``--wide`` shows everything).
+NARROW_BELOW = 120
+NARROW_STOP_COLUMNS = ["icao24", "airport", "arrival", "departure", "dwell_s", "reason"]
+
+
+def narrow_legs(table: pa.Table) -> pa.Table:
+    """The legs table for a narrow terminal: who, when, from where to where, and one ``reason``
+    column joining the origin's and the destination's reasons (the diversion and the
+    touch-and-go/go-around airports are in ``--wide`` and csv/json).
+
+    >>> t = pa.table({"icao24": [1], "callsign": ["X"], "t_start": [None], "t_end": [None],
+    ...               "origin": ["GABS"], "destination": [None], "origin_reason": ["on ground"],
+    ...               "destination_reason": ["lost 40 km short"]})
+    >>> narrow_legs(t).column("reason").to_pylist()
+    ['from: on ground; to: lost 40 km short']
+    """
+    reason = pc.binary_join_element_wise(
+        "from: ", pc.fill_null(table["origin_reason"].cast(pa.string()), "-"),
+        "; to: ", pc.fill_null(table["destination_reason"].cast(pa.string()), "-"), "")
+    base = table.select(["icao24", "callsign", "t_start", "t_end", "origin", "destination"])
+    return base.append_column("reason", reason)
 
 
 def _time(text: str | None, end: bool = False) -> datetime | None:
@@ -69,54 +90,9 @@ def parse_sets(items: list[str]) -> dict[str, float]:
     return out
 
 
-def _identity(store: object, db: Path | None) -> Identity:
-    """The aircraft databases, plus the aircraft declared in the store when the CLI context knows how."""
-    from tailwatch.errors import StoreError
-    from tailwatch.identity import load_identity
-
-    try:
-        from tailwatch.cli.context import store_identity
-    except ImportError:  # older trees: databases only
-        return load_identity(db, allow_missing=True)
-    try:
-        return store_identity(store, db)  # type: ignore[arg-type]
-    except StoreError:  # a store without declared aircraft
-        return load_identity(db, allow_missing=True)
-
-
-def _resolve(ident: Identity, query: str) -> list[int]:
-    """Addresses meant by ``query`` (exact matches win, else the best-scoring group); [] if none."""
-    matches = ident.lookup(query, limit=200)
-    if not matches:
-        return []
-    exact = [m.icao24 for m in matches if m.score >= 100.0]
-    if exact:
-        return exact
-    if matches[0].matched_on in ("operator", "ICAO type", "type desc"):
-        return [m.icao24 for m in matches if m.matched_on == matches[0].matched_on]
-    return [matches[0].icao24]
-
-
-def _aircraft_ids(query: str, store: object, db: Path | None, console: Console) -> list[int]:
-    """Addresses for ``--aircraft``: through the identity layer when it knows the aircraft,
-    otherwise a plain hex address (and say so)."""
-    ids = _resolve(_identity(store, db), query)
-    if ids:
-        return ids
-    try:
-        ids = [icao_of(query)]
-    except ValueError:
-        raise typer.BadParameter(
-            f"no aircraft matches {query!r}: give a hex address, or run `tailwatch db update` "
-            "so registrations and operators can be looked up") from None
-    console.print(f"[yellow]{query!r} is not in the aircraft databases; using it as a hex address[/yellow]")
-    return ids
-
-
-def _by_identity(ids_in: pa.Array, store: object, db: Path | None, operator: str | None,
-                 country: str | None) -> list[int]:
-    info = _identity(store, db).annotate(ids_in)
-    keep = pa.array([True] * len(ids_in))
+def _by_identity(ids_in: pa.Array, ident: Identity, operator: str | None, country: str | None) -> list[int]:
+    info = ident.annotate(ids_in)
+    keep = pa.array([True] * len(ids_in), pa.bool_())
     if operator:
         keep = pc.and_(keep, pc.fill_null(pc.match_substring(info["operator"], operator, ignore_case=True), False))
     if country:
@@ -139,18 +115,20 @@ def _listing(kind: Literal["legs", "stops"], aircraft: str | None, operator: str
     from tailwatch.analysis.airports import load_airports
     from tailwatch.analysis.build import build_legs, stale_aircraft
     from tailwatch.analysis.legs import LegParams, legs_and_stops
+    from tailwatch.cli.context import existing_store, resolve_aircraft, store_identity
     from tailwatch.errors import TailwatchError
-    from tailwatch.store import open_store
 
     console = Console(stderr=True)
+    narrow = Console().width < NARROW_BELOW
     t0, t1 = _time(since), _time(until, end=True)
     overrides = parse_sets(sets or [])
     try:
-        st = open_store(store)
+        st = existing_store(store)
+        ident = store_identity(st, db) if (aircraft or operator or country) else None
     except TailwatchError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    ids = _aircraft_ids(aircraft, st, db, console) if aircraft else None
+    ids = resolve_aircraft(ident, aircraft) if (aircraft and ident is not None) else None
 
     if overrides:
         params = LegParams(**overrides)  # type: ignore[arg-type]
@@ -170,9 +148,9 @@ def _listing(kind: Literal["legs", "stops"], aircraft: str | None, operator: str
     table = legs if kind == "legs" else stops
     if ids is not None:
         table = table.filter(pc.is_in(table["icao24"], pa.array(ids, pa.int32())))
-    if operator or country:
+    if (operator or country) and ident is not None:
         involved = pc.unique(table["icao24"].combine_chunks())
-        table = table.filter(pc.is_in(table["icao24"], pa.array(_by_identity(involved, st, db, operator, country),
+        table = table.filter(pc.is_in(table["icao24"], pa.array(_by_identity(involved, ident, operator, country),
                                                                  pa.int32())))
     if kind == "legs":
         table = table.filter(_overlap(table["t_start"], table["t_end"], t0, t1))
@@ -185,12 +163,18 @@ def _listing(kind: Literal["legs", "stops"], aircraft: str | None, operator: str
                 hit = pc.or_(hit, _list_has(table[col], code))
             table = table.filter(hit)
         table = table.sort_by([("icao24", "ascending"), ("t_start", "ascending")])
-        shown = table if (full or fmt is not Format.table) else table.select(LEG_TABLE_COLUMNS)
+        if full or fmt is not Format.table:
+            shown = table
+        else:
+            shown = narrow_legs(table) if narrow else table.select(LEG_TABLE_COLUMNS)
     else:
         table = table.filter(_overlap(table["arrival"], table["departure"], t0, t1))
         if airport:
             table = table.filter(pc.fill_null(pc.equal(table["airport"], airport.upper()), False))
-        shown = table if (full or fmt is not Format.table) else table.select(STOP_TABLE_COLUMNS)
+        if full or fmt is not Format.table:
+            shown = table
+        else:
+            shown = table.select(NARROW_STOP_COLUMNS if narrow else STOP_TABLE_COLUMNS)
     if fmt is Format.table:  # whole seconds are enough to read
         for name in ("t_start", "t_end", "arrival", "departure"):
             if name in shown.column_names:
@@ -198,6 +182,8 @@ def _listing(kind: Literal["legs", "stops"], aircraft: str | None, operator: str
                 shown = shown.set_column(i, name, pc.floor_temporal(shown[name], unit="second"))
     if table.num_rows == 0 and fmt is Format.table:
         console.print(f"[yellow]no {kind} match (ingest data with `tailwatch ingest`, or widen the filters)[/yellow]")
+    if narrow and fmt is Format.table and not full and table.num_rows:
+        console.print("[dim]narrow terminal: fewer columns; --wide (or -f csv/json) shows them all[/dim]")
     emit(shown, fmt, out=out)
 
 
@@ -224,7 +210,7 @@ def register(app: typer.Typer) -> None:
             store: Annotated[Path | None, typer.Option("--store", help="store folder (default $TAILWATCH_STORE or the XDG data dir)")] = None,
             db: Annotated[Path | None, typer.Option("--db", help="aircraft database folder")] = None,
             sets: Annotated[list[str] | None, typer.Option("--set", help="threshold override name=value, e.g. max_gap_s=900 (see docs/legs.md)")] = None,
-            full: Annotated[bool, typer.Option("--all-columns", help="show every column in the table format")] = False,
+            full: Annotated[bool, typer.Option("--wide", "--all-columns", help="show every column in the table format (narrow terminals get a short set)")] = False,
             fmt: Format = FORMAT_OPTION,
             out: Annotated[Path | None, typer.Option("--out", "-o", help="write to this file (parquet needs it)")] = None,
         ) -> None:

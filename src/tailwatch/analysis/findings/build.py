@@ -68,7 +68,7 @@ def aircraft_table(icao24: pa.Array, identity: _Annotator | None = None) -> pa.T
             if name in t.column_names:
                 cols[name] = t.column(name).cast(pa.string())
         # On the user's watch list (``tailwatch watch add``): the identity tags it "watch…".
-        watched = pa.array([False] * len(ic))
+        watched = pa.array([False] * len(ic), pa.bool_())
         if "category" in t.column_names:
             watched = pc.or_(watched, pc.fill_null(pc.equal(t.column("category").cast(pa.string()), "Watch list"),
                                                    False))
