@@ -22,7 +22,6 @@ from rich.progress import (
 )
 
 from tailwatch.cli.output import FORMAT_OPTION, Format, emit
-from tailwatch.schema import icao_of
 
 if TYPE_CHECKING:
     from tailwatch.store import IngestReport, Store
@@ -33,12 +32,13 @@ FORMATS = ("auto", "beast", "avr", "sbs", "hexcsv", "rs1090", "readsb-trace", "r
 STORE_OPTION = typer.Option(None, "--store", help="Store folder (default $TAILWATCH_STORE or the XDG data folder).")
 
 
-def _open(store: Path | None) -> Store:
+def _open(store: Path | None, create: bool = True) -> Store:
+    """The store; commands that only read pass ``create=False`` (a mistyped --store fails, exit 2)."""
     from tailwatch.errors import StoreError
     from tailwatch.store import open_store
 
     try:
-        return open_store(store)
+        return open_store(store, create=create)
     except StoreError as e:
         Console(stderr=True).print(f"[red]error:[/red] {e}")
         raise typer.Exit(2) from None
@@ -101,15 +101,72 @@ def _short_paths(paths: list[str]) -> list[str]:
     return out
 
 
-def rejects_table(report: IngestReport) -> pa.Table:
-    """Rejected inputs by reason with a count and one sample location each."""
+def _explain(reason: str) -> str:
+    """What a reject reason means, when the decoder documents it ('' otherwise)."""
+    from tailwatch.decode import REASON_HELP
+
+    return REASON_HELP.get(reason, "")
+
+
+def _drop_explanations(text: str) -> str:
+    """``text`` without the decoder's long explanations (the rejects table shows each once)."""
+    from tailwatch.decode import REASON_HELP
+
+    for help_text in REASON_HELP.values():
+        text = text.replace(f" ({help_text})", "")
+    return text
+
+
+def rejects_table(report: IngestReport, *, short: bool = False) -> pa.Table:
+    """Rejected inputs by reason: count, what the reason means, and one sample's place and detail.
+
+    The sample does not repeat the reason; ``short`` (the terminal) names the file without its
+    folder and puts the explanation beside the reason.
+    """
     merged = report.rejects
     reasons = sorted(merged.counts, key=lambda r: -merged.counts[r])
-    sample = {r: next((str(s) for s in merged.samples if s.reason == r), "") for r in reasons}
+    samples = []
+    for r in reasons:
+        s = next((x for x in merged.samples if x.reason == r), None)
+        if s is None:
+            samples.append("")
+            continue
+        detail = s.detail
+        if detail.startswith(r):  # "cannot tell the format: starts with ..." under "cannot tell the format"
+            detail = detail[len(r):].lstrip(" :")
+        where = f"{Path(s.path).name if short else s.path} {s.location}"
+        samples.append(f"{where}: {detail}" if detail else where)
+    explained = [_explain(r) for r in reasons]
+    if short:
+        return pa.table({
+            "reason": pa.array([f"{r} ({e})" if e else r for r, e in zip(reasons, explained, strict=True)],
+                               pa.string()),
+            "count": pa.array([merged.counts[r] for r in reasons], pa.int64()),
+            "sample": pa.array(samples, pa.string()),
+        })
     return pa.table({
         "reason": pa.array(reasons, pa.string()),
         "count": pa.array([merged.counts[r] for r in reasons], pa.int64()),
-        "sample": pa.array([sample[r] for r in reasons], pa.string()),
+        "explanation": pa.array(explained, pa.string()),
+        "sample": pa.array(samples, pa.string()),
+    })
+
+
+def files_table(report: IngestReport, receiver: str | None, *, short: bool = False) -> pa.Table:
+    """The per-file summary: every column for csv/json; for the terminal (``short``) the file
+    name, status, format, receiver, stored, duplicates, rejects and the problem in short."""
+    table = report.to_table()
+    receivers = pa.array([receiver] * table.num_rows, pa.string())
+    table = table.add_column(table.schema.get_field_index("format") + 1, "receiver", receivers)
+    if not short:
+        return table
+    names = _short_paths(table.column("path").to_pylist())
+    problems = [None if p is None else _drop_explanations(p) for p in table.column("problem").to_pylist()]
+    return pa.table({
+        "file": pa.array(names, pa.string()), "status": table.column("status"),
+        "format": table.column("format"), "receiver": receivers,
+        "stored": table.column("rows_stored"), "dupes": table.column("duplicates"),
+        "rejects": table.column("rejects"), "problem": pa.array(problems, pa.string()),
     })
 
 
@@ -172,10 +229,11 @@ def register(app: typer.Typer) -> None:
         err = Console(stderr=True)
         for f in report.files:
             if f.error:
-                err.print(f"[yellow]warning:[/yellow] {f.error}", highlight=False, soft_wrap=True)
+                err.print(f"[yellow]warning:[/yellow] {_drop_explanations(f.error)}", highlight=False,
+                          soft_wrap=True)
         if summary is Format.json:
             doc = {
-                "files": report.to_table().to_pylist(),
+                "files": files_table(report, receiver).to_pylist(),
                 "rejects": rejects_table(report).to_pylist(),
                 "rows_stored": report.rows_stored,
                 "duplicates": report.duplicates,
@@ -183,14 +241,10 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         else:
             fmt_out = Format.csv if summary is Format.csv else Format.table
-            files_table = report.to_table()
-            if fmt_out is Format.table:
-                short = _short_paths(files_table.column("path").to_pylist())
-                files_table = files_table.set_column(1, "path", pa.array(short, pa.string())).rename_columns(
-                    ["id", "path", "status", "format", "read", "stored", "dupes", "rejects", "problem"])
-            emit(files_table, fmt_out, title="Files")
+            short = fmt_out is Format.table
+            emit(files_table(report, receiver, short=short), fmt_out, title="Files")
             if report.rejects.total:
-                emit(rejects_table(report), fmt_out, title="Rejected inputs")
+                emit(rejects_table(report, short=short), fmt_out, title="Rejected inputs")
             if fmt_out is Format.table:
                 stored = sum(1 for f in report.files if f.status == "stored")
                 skipped = sum(1 for f in report.files if f.status == "skipped")
@@ -204,24 +258,24 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def track(
-        hex_: Annotated[str, typer.Argument(metavar="HEX", help="ICAO 24-bit address, e.g. 062F01.")],
+        aircraft: Annotated[str, typer.Argument(metavar="AIRCRAFT", help="ICAO address (062F01), or a registration, operator or type as --aircraft takes it (5U-MBH).")],
         since: Annotated[str | None, typer.Option("--since", help="ISO date/time (UTC) of the first position.")] = None,
         until: Annotated[str | None, typer.Option("--until", help="ISO date/time (UTC), exclusive; a date includes the day.")] = None,
         fmt: Format = FORMAT_OPTION,
         out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
         store: Path | None = STORE_OPTION,
+        db: Annotated[Path | None, typer.Option("--db", help="Aircraft database folder (default: where `tailwatch db update` put it).")] = None,
     ) -> None:
-        """One aircraft's positions, in time order."""
-        try:
-            icao = icao_of(hex_)
-        except ValueError as e:
-            raise typer.BadParameter(str(e), param_hint="HEX") from None
+        """Positions of an aircraft (or of every aircraft the query names), in time order."""
+        from tailwatch.cli.context import describe_selection, resolve_aircraft, store_identity
+
         for value in (since, until):
             if value is not None:
                 parse_time(value)
-        st = _open(store)
-        table = st.positions(icao24=icao, since=since, until=until)
-        emit(table, fmt, out=out, title=f"{hex_.upper()}: {table.num_rows} positions")
+        st = _open(store, create=False)
+        ids = resolve_aircraft(store_identity(st, db), aircraft)
+        table = st.positions(icao24=ids, since=since, until=until)
+        emit(table, fmt, out=out, title=f"{aircraft} ({describe_selection(ids)}): {table.num_rows} positions")
 
     @app.command()
     def files(
@@ -229,7 +283,7 @@ def register(app: typer.Typer) -> None:
         store: Path | None = STORE_OPTION,
     ) -> None:
         """Files in the store with rows read/stored, duplicates, rejects and status."""
-        st = _open(store)
+        st = _open(store, create=False)
         table = st.files().select(
             ["file_id", "path", "format", "receiver", "status", "rows_read", "rows_stored", "duplicates",
              "rejects", "error", "finished"])

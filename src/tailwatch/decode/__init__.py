@@ -4,6 +4,6 @@
 ``FRAMES`` batch into ``POSITIONS`` rows; see ``docs/decoding.md``.
 """
 
-from tailwatch.decode.decoder import Decoder
+from tailwatch.decode.decoder import REASON_HELP, Decoder
 
-__all__ = ["Decoder"]
+__all__ = ["REASON_HELP", "Decoder"]

@@ -31,6 +31,18 @@ B = npt.NDArray[np.bool_]
 
 #: How long a CRC-checked frame vouches for an address seen only through Address/Parity.
 CONFIRM_US = 60_000_000
+
+#: What each reject reason of the decoder means, for summaries (the reason itself stays the short key).
+REASON_HELP: dict[str, str] = {
+    "unverified address": (
+        "Comm-B/surveillance replies (DF0/4/5/16/20/21) carry their address only in the parity, so they "
+        "are kept only for addresses confirmed by a CRC-checked DF11/17/18 frame within "
+        f"{CONFIRM_US // 1_000_000} s before, in the same data"),
+    "bad crc": "the CRC of a DF11/17/18 frame does not check: a corrupted frame, never decoded",
+    "bad length": "the frame's length does not match its downlink format",
+    "unknown downlink format": "a downlink format Mode S does not define",
+    "unsupported downlink format": "DF19/22/24 (military, Comm-D): no address that can be checked",
+}
 _SHORT = (0, 4, 5, 11)
 _LONG = (16, 17, 18, 19, 20, 21, 22, 24)
 _AP = (0, 4, 5, 16, 20, 21)

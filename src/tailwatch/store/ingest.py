@@ -91,8 +91,9 @@ class IngestReport:
         """One row per file: path, status, format, rows read/stored, duplicates, rejects, first problem."""
         def first_problem(f: FileReport) -> str | None:
             text = f.error or (str(f.rejects.samples[0]) if f.rejects.samples else None)
-            if text and text.startswith(f.path + " "):
-                text = text[len(f.path) + 1:]
+            for prefix in (f.path + ": ", f.path + " "):
+                if text and text.startswith(prefix):
+                    text = text[len(prefix):]
             return text
 
         return pa.table(
@@ -265,6 +266,24 @@ def reason_key(text: str) -> str:
     return text[:cut].strip()
 
 
+def _why_nothing(rejects: Rejects) -> str:
+    """Why a file gave no rows, when one reject reason explains (almost) all of it ('' otherwise).
+
+    >>> r = Rejects(); r.add("unverified address", "x.csv", "line 2", n=5000)
+    >>> _why_nothing(r)[:56]
+    ': all 5,000 frames rejected as unverified address (Comm-'
+    """
+    from tailwatch.decode import REASON_HELP
+
+    if not rejects.total:
+        return ""
+    reason, n = max(rejects.counts.items(), key=lambda kv: kv[1])
+    if reason not in REASON_HELP or n < 0.9 * rejects.total:
+        return ""
+    share = "all" if n == rejects.total else "most of the"
+    return f": {share} {rejects.total:,} frames rejected as {reason} ({REASON_HELP[reason]})"
+
+
 def ingest_file(
     root: Path,
     path: Path,
@@ -330,7 +349,7 @@ def ingest_file(
     rep.rows_stored = writer.rows_stored
     rep.duplicates = rep.rows_read - rep.rows_stored
     if rep.rows_read == 0 and rep.error is None:
-        rep.error = f"{name}: no usable records"
+        rep.error = f"{name}: no usable records{_why_nothing(rep.rejects)}"
         if not rep.rejects.total:
             rep.rejects.add("no usable records", name, "whole file")
     status = catalog.DONE if rep.rows_read > 0 else catalog.FAILED
