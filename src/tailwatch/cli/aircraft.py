@@ -12,6 +12,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from tailwatch import paths
+from tailwatch.cli.context import _not_hex_hint
 from tailwatch.cli.output import FORMAT_OPTION, Format, emit
 from tailwatch.errors import InputError, NoDatabaseError, TailwatchError
 from tailwatch.schema import icao_of
@@ -57,7 +58,7 @@ def register(app: typer.Typer) -> None:
     @app.command("aircraft")
     def aircraft(
         query: Annotated[str, typer.Argument(help="hex address, registration (any spelling), operator or type")],
-        db: Annotated[Path | None, typer.Option("--db", help="database folder (default: the XDG cache)")] = None,
+        db: Annotated[Path | None, typer.Option("--db", help="database folder (default: where `tailwatch db update` put it)")] = None,
         limit: Annotated[int, typer.Option("--limit", "-n", help="at most this many matches")] = 20,
         fmt: Format = FORMAT_OPTION,
     ) -> None:
@@ -67,7 +68,7 @@ def register(app: typer.Typer) -> None:
         console = Console()
         try:
             ident = load_identity(db)
-            matches = ident.lookup(query, limit=limit)
+            matches = ident.lookup(query, limit=max(limit, 0) + 1)  # one more: to tell that --limit cut the list
         except (NoDatabaseError, InputError) as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
@@ -78,16 +79,27 @@ def register(app: typer.Typer) -> None:
             for s in ident.rejects.samples[:3]:
                 err.print(f"[yellow]  {s}[/yellow]")
         if not matches:
-            console.print(f"no aircraft matches {query!r}")
+            console.print(f"no aircraft matches {query!r}{_not_hex_hint(query)}", highlight=False)
             norm = ident.normalise_registration(query)
             if norm is not None:
                 console.print(f"{norm[0]} would be a registration of {norm[1] or '?'} "
                               f"(VRS registration prefixes) but is not in any database")
             raise typer.Exit(1)
+        hint = _not_hex_hint(query)
+        if hint and all(m.score < 100.0 for m in matches):
+            Console(stderr=True).print(f"[yellow]note[/yellow]{hint}; showing the closest matches", highlight=False)
+        cut = len(matches) > limit
+        if cut:
+            total = len(ident.lookup(query, limit=1_000_000))
+            matches = matches[:limit]
         if fmt is Format.table:
             for m in matches:
                 _card(m, console)
+            if cut:
+                console.print(f"{len(matches)} of {total} matches shown (use --limit)", highlight=False)
             return
+        if cut:
+            Console(stderr=True).print(f"{len(matches)} of {total} matches shown (use --limit)", highlight=False)
         rows = [{"icao24": m.icao24, "score": m.score, "matched_on": m.matched_on,
                  **{k: v for k, v in m.record.items() if k != "icao24"}} for m in matches]
         emit(pa.Table.from_pylist(rows), fmt)
@@ -99,7 +111,7 @@ def register(app: typer.Typer) -> None:
     @db_app.command("update")
     def db_update(
         from_dir: Annotated[Path | None, typer.Option("--from", help="install from a local folder, same layout")] = None,
-        db: Annotated[Path | None, typer.Option("--db", help="target folder (default: the XDG cache)")] = None,
+        db: Annotated[Path | None, typer.Option("--db", help="target folder (default $TAILWATCH_DB or $XDG_DATA_HOME/tailwatch/db)")] = None,
     ) -> None:
         """Download (or copy with --from) the public aircraft databases, verify and version them."""
         from tailwatch.identity import load_identity
@@ -136,13 +148,15 @@ def register(app: typer.Typer) -> None:
 
     @db_app.command("status")
     def db_status(
-        db: Annotated[Path | None, typer.Option("--db", help="database folder (default: the XDG cache)")] = None,
+        db: Annotated[Path | None, typer.Option("--db", help="database folder (default: where `tailwatch db update` put it)")] = None,
         fmt: Format = FORMAT_OPTION,
     ) -> None:
         """Which databases are installed: origin, sha256, size, when fetched, rows loaded."""
         import json
 
-        target = db or paths.default_db_dir()
+        target, note = (db, None) if db is not None else paths.db_dir_to_read()
+        if note:
+            Console(stderr=True).print(f"[yellow]note:[/yellow] {note}", highlight=False)
         manifest_path = target / "manifest.json"
         if not manifest_path.exists():
             Console().print(f"[red]no databases installed in {target}: run `tailwatch db update` "

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -530,14 +531,20 @@ def prepare_keys(keys: pa.Array) -> pa.Array:
 
 def load_identity(db_dir: Path | None = None, *, allow_missing: bool = False,
                   watchlist: Path | bool | None = True) -> Identity:
-    """The identity databases in ``db_dir`` (default ``paths.default_db_dir()``).
+    """The identity databases in ``db_dir`` (default ``paths.default_db_dir()``, or the old
+    cache location ``paths.legacy_db_dir()`` if only that holds databases: logged as a warning).
 
     Raises :class:`~tailwatch.errors.NoDatabaseError` when no aircraft database is there,
     unless ``allow_missing`` (then country comes from the built-in ICAO table and the
     rest is unknown). ``watchlist``: True = the user's ``watchlist.yaml`` (and ``.csv``)
     if present, a path = that file, None/False = none.
     """
-    folder = Path(db_dir) if db_dir is not None else paths.default_db_dir()
+    if db_dir is not None:
+        folder = Path(db_dir)
+    else:
+        folder, note = paths.db_dir_to_read()
+        if note:
+            logging.getLogger("tailwatch").warning(note)
     dbs = Databases(folder) if folder.is_dir() else None
     if dbs is not None and not any(dbs.present(n) for n in AIRCRAFT_DBS):
         dbs = None
