@@ -131,13 +131,14 @@ def _store_parts(root: Path) -> list[str] | None:
 
 
 def positions_frame(spark: SparkSession, source: DataFrame | str | Path,
-                    columns: Sequence[str] = LEGS_COLUMNS) -> DataFrame:
+                    columns: Sequence[str] = LEGS_COLUMNS, fill_missing: bool = False) -> DataFrame:
     """A DataFrame of the kernel's input ``columns`` (those present) in their ``POSITIONS`` types.
 
     ``source`` is a DataFrame, a Parquet file or folder (any Spark path, e.g. ``hdfs://``;
     hive ``day=`` folders are fine, the ``day`` column is dropped), or a tailwatch store
     folder (only the parts of completely ingested files are read).  ``time`` may be a
-    timestamp or int64 microseconds; ``icao24`` an integer or hex text.
+    timestamp or int64 microseconds; ``icao24`` an integer or hex text.  With ``fill_missing``
+    absent optional columns come as nulls (for kernels that expect every column).
     """
     from pyspark.sql import DataFrame as SparkFrame
     from pyspark.sql import functions as F
@@ -161,9 +162,11 @@ def positions_frame(spark: SparkSession, source: DataFrame | str | Path,
         raise ValueError(f"positions input lacks column(s) {', '.join(missing)}; it has {', '.join(df.columns)}")
     exprs = []
     for name in columns:
-        if name not in have:
-            continue
         want = spark_type(POSITIONS.field(name).type)
+        if name not in have:
+            if fill_missing:
+                exprs.append(F.lit(None).cast(want).alias(name))
+            continue
         typ = df.schema[name].dataType
         col = F.col(name)
         if name == "time" and isinstance(typ, T.LongType | T.IntegerType):
@@ -282,7 +285,7 @@ def run_findings_spark(df_or_path: DataFrame | str | Path, airports: pa.Table | 
     ap = airports if isinstance(airports, Airports) else Airports.from_table(airports)
     cfg = config or FindingsConfig()
     want = tuple(k for k in FINDING_KINDS if k in set(kinds))
-    src = positions_frame(spark, df_or_path, FINDINGS_COLUMNS)
+    src = positions_frame(spark, df_or_path, FINDINGS_COLUMNS, fill_missing=True)
     if data_end == "auto":
         from pyspark.sql import functions as F
 
