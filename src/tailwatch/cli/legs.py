@@ -30,25 +30,58 @@ LEG_TABLE_COLUMNS = ["icao24", "callsign", "t_start", "t_end", "origin", "destin
 STOP_TABLE_COLUMNS = ["icao24", "airport", "arrival", "departure", "dwell_s", "confidence", "reason"]
 #: Below this terminal width the table shows the narrow column sets (``--wide`` shows everything).
 NARROW_BELOW = 120
-NARROW_STOP_COLUMNS = ["icao24", "airport", "arrival", "departure", "dwell_s", "reason"]
 
 
 def narrow_legs(table: pa.Table) -> pa.Table:
-    """The legs table for a narrow terminal: who, when, from where to where, and one ``reason``
-    column joining the origin's and the destination's reasons (the diversion and the
-    touch-and-go/go-around airports are in ``--wide`` and csv/json).
+    """The legs table for a narrow terminal: who, when (start to the minute, end as a time of
+    day, with its date only when later), from where to where, and one ``reason`` column
+    joining the origin's and the destination's reasons (diversions, touch-and-go and
+    go-around airports are in ``--wide`` and csv/json).
 
-    >>> t = pa.table({"icao24": [1], "callsign": ["X"], "t_start": [None], "t_end": [None],
+    >>> import datetime as dt
+    >>> t0 = dt.datetime(2023, 8, 20, 6, 36, 37, tzinfo=dt.UTC)
+    >>> t = pa.table({"icao24": [1], "callsign": ["X"], "t_start": [t0], "t_end": [t0 + dt.timedelta(hours=20)],
     ...               "origin": ["GABS"], "destination": [None], "origin_reason": ["on ground"],
     ...               "destination_reason": ["lost 40 km short"]})
-    >>> narrow_legs(t).column("reason").to_pylist()
-    ['from: on ground; to: lost 40 km short']
+    >>> row = narrow_legs(t).to_pylist()[0]
+    >>> row["start"], row["end"], row["reason"]
+    ('2023-08-20T06:36', '08-21T02:36', 'from: on ground; to: lost 40 km short')
     """
     reason = pc.binary_join_element_wise(
         "from: ", pc.fill_null(table["origin_reason"].cast(pa.string()), "-"),
         "; to: ", pc.fill_null(table["destination_reason"].cast(pa.string()), "-"), "")
-    base = table.select(["icao24", "callsign", "t_start", "t_end", "origin", "destination"])
-    return base.append_column("reason", reason)
+    start, end = _short_times(table["t_start"], table["t_end"])
+    return pa.table({"icao24": table["icao24"], "call": table["callsign"], "start": start, "end": end,
+                     "from": table["origin"], "to": table["destination"], "reason": reason})
+
+
+def _short_times(t0: pa.ChunkedArray, t1: pa.ChunkedArray) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    """Start to the minute; end as a time of day, with month-day only when on a later day."""
+    same_day = pc.equal(pc.strftime(t0, format="%Y-%m-%d"), pc.strftime(t1, format="%Y-%m-%d"))
+    end = pc.if_else(pc.fill_null(same_day, True), pc.strftime(t1, format="%H:%M"),
+                     pc.strftime(t1, format="%m-%dT%H:%M"))
+    return pc.strftime(t0, format="%Y-%m-%dT%H:%M"), end
+
+
+def narrow_stops(table: pa.Table) -> pa.Table:
+    """The stops table for a narrow terminal: arrival to the minute, departure as a time of day,
+    the dwell in hours and minutes, and the reason.
+
+    >>> import datetime as dt
+    >>> t0 = dt.datetime(2023, 8, 20, 8, 33, 24, tzinfo=dt.UTC)
+    >>> t = pa.table({"icao24": [1], "airport": ["GAGO"], "arrival": [t0], "departure": [t0 + dt.timedelta(seconds=5286)],
+    ...               "dwell_s": [5285.7], "reason": ["on ground"]})
+    >>> row = narrow_stops(t).to_pylist()[0]
+    >>> row["arrival"], row["departure"], row["dwell"]
+    ('2023-08-20T08:33', '10:01', '1h28')
+    """
+    arrival, departure = _short_times(table["arrival"], table["departure"])
+    minutes = pc.cast(pc.round(pc.divide(pc.cast(table["dwell_s"], pa.float64()), 60.0)), pa.int64())
+    hours = pc.divide(minutes, 60)
+    rest = pc.utf8_lpad(pc.cast(pc.subtract(minutes, pc.multiply(hours, 60)), pa.string()), width=2, padding="0")
+    dwell = pc.binary_join_element_wise(pc.cast(hours, pa.string()), rest, "h")
+    return pa.table({"icao24": table["icao24"], "airport": table["airport"], "arrival": arrival,
+                     "departure": departure, "dwell": dwell, "reason": table["reason"]})
 
 
 def _time(text: str | None, end: bool = False) -> datetime | None:
@@ -174,10 +207,10 @@ def _listing(kind: Literal["legs", "stops"], aircraft: str | None, operator: str
         if full or fmt is not Format.table:
             shown = table
         else:
-            shown = table.select(NARROW_STOP_COLUMNS if narrow else STOP_TABLE_COLUMNS)
+            shown = narrow_stops(table) if narrow else table.select(STOP_TABLE_COLUMNS)
     if fmt is Format.table:  # whole seconds are enough to read
         for name in ("t_start", "t_end", "arrival", "departure"):
-            if name in shown.column_names:
+            if name in shown.column_names and pa.types.is_timestamp(shown.schema.field(name).type):
                 i = shown.column_names.index(name)
                 shown = shown.set_column(i, name, pc.floor_temporal(shown[name], unit="second"))
     if table.num_rows == 0 and fmt is Format.table:
