@@ -85,3 +85,26 @@ def test_db_status(app: typer.Typer, db: Path, shared_data: Path) -> None:
     assert loaded == {"plane-alert-db": "17198 aircraft rows loaded", "vrs-standing-data": "16873 aircraft rows loaded",
                       "dump1090-fa": "354852 aircraft rows loaded"}
     assert CliRunner().invoke(app, ["db", "status", "--db", str(db / "nothing")]).exit_code == 2
+
+
+def test_a_cut_list_says_so(app: typer.Typer, db: Path, tmp_path: Path) -> None:
+    # plane-alert-db alone lists dozens of C-130s (type designator C130), far more than the default 20
+    env = {"TAILWATCH_CONFIG": str(tmp_path), "COLUMNS": "200"}
+    result = CliRunner().invoke(app, ["aircraft", "C130", "--db", str(db)], env=env)
+    assert result.exit_code == 0, result.output
+    note = [line for line in result.output.splitlines() if "matches shown (use --limit)" in line]
+    assert len(note) == 1 and note[0].startswith("20 of ")
+    total = int(note[0].split()[2])
+    assert total > 20
+    every = CliRunner().invoke(app, ["aircraft", "C130", "--db", str(db), "-n", str(total + 5), "-f", "json"],
+                               env=env)
+    assert len(json.loads(every.stdout)) == total  # the N of the note is what a bigger --limit lists
+    assert "matches shown" not in every.output
+
+
+@pytest.mark.parametrize(("query", "why"), [("062F0G", "'G' is not a hex digit"),
+                                            ("06F01", "5 hex digits, an address has 6")])
+def test_a_mistyped_hex_gets_a_hint(app: typer.Typer, db: Path, tmp_path: Path, query: str, why: str) -> None:
+    env = {"TAILWATCH_CONFIG": str(tmp_path), "COLUMNS": "200"}
+    result = CliRunner().invoke(app, ["aircraft", query, "--db", str(db)], env=env)
+    assert why in result.output
