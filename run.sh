@@ -15,6 +15,7 @@ system_deps() {
   local missing=()
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v dump1090-mutability >/dev/null 2>&1 || [ -x /usr/bin/dump1090-mutability ] || missing+=(dump1090-mutability)
+  command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)  # pyspark parity tests
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "run.sh: installing ${missing[*]} from Debian"
