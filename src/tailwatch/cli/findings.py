@@ -3,7 +3,7 @@ basing, co-location, transponder gaps, incidents and spoofing, each with its evi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from tailwatch.cli.options import parse_time
 from tailwatch.cli.output import FORMAT_OPTION, Format, emit
 from tailwatch.errors import InputError, TailwatchError
 
@@ -22,18 +23,6 @@ NARROW_BELOW = 120
 KINDS_HELP = "rotation, foreign_operation, basing, co_location, transponder_gap, incident, spoofing"
 
 
-def _time(text: str | None, end: bool = False) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise typer.BadParameter(f"not an ISO date or time: {text!r}") from None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=UTC)
-    if end and len(text) == 10:  # a bare date includes that whole day
-        t = t.replace(hour=23, minute=59, second=59, microsecond=999999)
-    return t
 
 
 def filter_findings(table: pa.Table, *, kinds: list[str] | None = None, icao24: list[int] | None = None,
@@ -156,7 +145,7 @@ def register(app: typer.Typer) -> None:
                 m = pc.fill_null(pc.equal(info.column("country_iso2"), country.upper()), False)
                 cc_ids = info.filter(m).column("icao24").to_pylist()
         shown = filter_findings(table, kinds=kind or None, icao24=ids, operator_ids=op_ids, operator=operator,
-                                country=country, country_ids=cc_ids, since=_time(since), until=_time(until, True))
+                                country=country, country_ids=cc_ids, since=parse_time(since), until=parse_time(until, True))
         if fmt is Format.table and shown.num_rows == 0:
             console.print("[yellow]no findings match (ingest more data, or widen the filters)[/yellow]")
         if fmt is Format.table and not evidence:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,6 +20,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from tailwatch.cli.options import parse_time
 from tailwatch.cli.output import FORMAT_OPTION, Format, emit
 
 if TYPE_CHECKING:
@@ -62,19 +62,6 @@ def parse_reference(text: str | None) -> tuple[float, float] | None:
     return lat, lon
 
 
-def parse_time(text: str | None) -> datetime | None:
-    """An ISO date/time as an aware UTC datetime (naive means UTC).
-
-    >>> parse_time("2023-08-20T10:00").isoformat()
-    '2023-08-20T10:00:00+00:00'
-    """
-    if text is None:
-        return None
-    try:
-        t = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise typer.BadParameter(f"not an ISO date/time: {text!r}") from None
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
 def _short_paths(paths: list[str]) -> list[str]:

@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from tailwatch.cli.options import parse_time
 from tailwatch.cli.output import FORMAT_OPTION, Format, emit
 from tailwatch.schema import TIME
 
@@ -84,21 +85,6 @@ def narrow_stops(table: pa.Table) -> pa.Table:
                      "departure": departure, "dwell": dwell, "reason": table["reason"]})
 
 
-def _time(text: str | None, end: bool = False) -> datetime | None:
-    """ISO date or date-time, UTC when no zone; a bare date as ``until`` includes that day."""
-    if text is None:
-        return None
-    try:
-        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise typer.BadParameter(f"not an ISO date/time: {text!r}") from None
-    if t.tzinfo is None:
-        from datetime import UTC
-
-        t = t.replace(tzinfo=UTC)
-    if end and len(text) == 10:
-        t += timedelta(days=1)
-    return t
 
 
 def parse_sets(items: list[str]) -> dict[str, float]:
@@ -153,7 +139,7 @@ def _listing(kind: Literal["legs", "stops"], aircraft: str | None, operator: str
 
     console = Console(stderr=True)
     narrow = Console().width < NARROW_BELOW
-    t0, t1 = _time(since), _time(until, end=True)
+    t0, t1 = parse_time(since), parse_time(until, end=True)
     overrides = parse_sets(sets or [])
     try:
         st = existing_store(store)

@@ -3,7 +3,6 @@ GeoJSON, KML and CSV."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,22 +18,8 @@ from tailwatch.cli.context import (
     resolve_aircraft,
     store_identity,
 )
+from tailwatch.cli.options import parse_time
 from tailwatch.schema import hex_of
-
-
-def _when(text: str | None, end: bool = False) -> dt.datetime | None:
-    if not text:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError as e:
-        raise typer.BadParameter(f"{text!r} is not an ISO date or time ({e}); e.g. 2023-08-20 or "
-                                 "2023-08-20T06:30") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    if end and len(text) <= 10:  # a bare date means the whole day
-        value += dt.timedelta(days=1) - dt.timedelta(microseconds=1)
-    return value
 
 
 def dossier_title(query: str, addresses: list[int], facts: list[dict[str, Any]]) -> str:
@@ -65,7 +50,7 @@ def make_report(store_path: Path | None, aircraft: str, out: Path, since: str | 
     from tailwatch.report.dossier import collect
     from tailwatch.report.html import write_dossier
 
-    first, last = _when(since), _when(until, end=True)
+    first, last = parse_time(since), parse_time(until, end=True)
     store = existing_store(store_path)
     ident = store_identity(store, db)
     addresses = resolve_aircraft(ident, aircraft)
