@@ -93,3 +93,14 @@ def test_demo_store_answers_registration_queries_without_databases(demo: dict, t
                                       "--out", str(tmp_path / "d")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "d" / "dossier.html").exists()
+
+
+def test_demo_dossier_marks_the_gao_incident_on_the_map(demo: dict) -> None:
+    html = (demo["out"] / "dossier" / "dossier.html").read_text()
+    data = html.split('<script type="application/json" id="data">', 1)[1].split("</script>", 1)[0]
+    doc = json.loads(data.replace("<\\/", "</"))
+    lost = [e for e in demo["truth"].events.to_pylist() if e["kind"] == "track_lost"][-1]
+    marks = [m for m in doc["finding_marks"] if m["kind"] == "incident"]
+    assert marks
+    # GAGO (Gao) per airportsdata: 16.2484 N, -0.0051 E; the track was lost on short final, within 5 km
+    assert any(abs(m["lat"] - 16.2484) < 0.05 and abs(m["lon"] + 0.0051) < 0.05 for m in marks), (marks, lost)

@@ -39,15 +39,22 @@ def _rows(table: pa.Table) -> list[dict[str, Any]]:
 
 
 def _finding_marks(d: Dossier) -> list[dict[str, Any]]:
-    """Places of findings that have a position in their evidence (lat/lon keys)."""
+    """Places of findings that have a position in their evidence (``lat``/``lon`` keys, or an
+    incident's ``last_point`` = [time, lat, lon, alt])."""
     marks = []
     for row in d.findings.to_pylist():
         try:
             ev = json.loads(row["evidence"])
         except (TypeError, ValueError):
             continue
-        if isinstance(ev, dict) and isinstance(ev.get("lat"), int | float) and isinstance(ev.get("lon"), int | float):
-            marks.append({"kind": row["kind"], "summary": row["summary"], "lat": ev["lat"], "lon": ev["lon"]})
+        if not isinstance(ev, dict):
+            continue
+        lat, lon = ev.get("lat"), ev.get("lon")
+        point = ev.get("last_point")  # incidents: [time, lat, lon, alt] of the last position seen
+        if not isinstance(lat, int | float) and isinstance(point, list) and len(point) >= 3:
+            lat, lon = point[1], point[2]
+        if isinstance(lat, int | float) and isinstance(lon, int | float):
+            marks.append({"kind": row["kind"], "summary": row["summary"], "lat": lat, "lon": lon})
     return marks
 
 
