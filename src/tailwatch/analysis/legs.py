@@ -25,6 +25,7 @@ How a track becomes legs (every threshold is a field of :class:`LegParams`):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +45,7 @@ KERNEL_INPUT = ("time", "icao24", "lat", "lon", "alt_baro", "alt_geom", "gs", "t
 B = npt.NDArray[np.bool_]
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
+IX = npt.NDArray[np.signedinteger[Any]]  # row indices, int32 or int64
 
 
 @dataclass(frozen=True)
@@ -96,34 +98,57 @@ def _col(t: pa.Table, name: str) -> pa.ChunkedArray | None:
     return t.column(name) if name in t.column_names else None
 
 
-def _f64(t: pa.Table, name: str) -> F64:
+def _f64(t: pa.Table, name: str, order: I64 | None = None) -> F64:
+    """Column ``name`` as float64 with NaN for null (all NaN when absent), rows taken by ``order``."""
     c = _col(t, name)
     if c is None:
-        return np.full(t.num_rows, np.nan)
-    return np.asarray(pc.fill_null(pc.cast(c, pa.float64()), np.nan).to_numpy(), dtype=np.float64)
+        return np.full(t.num_rows if order is None else len(order), np.nan)
+    if pa.types.is_floating(c.type):
+        x = c.to_numpy()  # nulls become NaN; take before widening (less memory to move)
+    else:
+        x = pc.fill_null(pc.cast(c, pa.float64()), np.nan).to_numpy()
+    if order is not None:
+        x = x[order]
+    return np.asarray(x, dtype=np.float64)
 
 
-def _sorted(positions: pa.Table) -> pa.Table:
-    """Rows sorted by (icao24, time), after an O(n) check that skips the sort when already so."""
-    n = positions.num_rows
-    if n < 2:
-        return positions
-    ac = positions.column("icao24").to_numpy()
-    t = pc.cast(positions.column("time"), pa.int64()).to_numpy()
-    dac = np.diff(ac.astype(np.int64))
+def _order(ac: I64, t: I64) -> I64 | None:
+    """Stable permutation sorting rows by (icao24, time); ``None`` when already sorted (O(n) check).
+
+    One ``argsort`` of a packed key (24-bit address above a 40-bit time offset) when it fits,
+    else ``lexsort``; both are stable, so ties keep input order and the permutation is the same.
+
+    >>> _order(np.array([5, 1, 5]), np.array([2, 9, 1])).tolist()
+    [1, 2, 0]
+    >>> _order(np.array([1, 5]), np.array([9, 1])) is None
+    True
+    """
+    if len(ac) < 2:
+        return None
+    dac = np.diff(ac)
     if bool(np.all((dac > 0) | ((dac == 0) & (np.diff(t) >= 0)))):
-        return positions
-    return positions.take(pa.array(np.lexsort((t, ac))))
+        return None
+    t0 = int(t.min())
+    if int(ac.min()) >= 0 and int(ac.max()) < 1 << 24 and int(t.max()) - t0 < 1 << 40:
+        key = (ac.astype(np.uint64) << np.uint64(40)) | (t - t0).astype(np.uint64)
+        return np.asarray(np.argsort(key, kind="stable"), dtype=np.int64)
+    return np.asarray(np.lexsort((t, ac)), dtype=np.int64)
 
 
-def _ffill(x: F64, valid: B, row_start: I64, t: I64, max_us: int) -> F64:
-    """Forward-fill ``x`` from ``valid`` rows, within an aircraft, at most ``max_us`` old."""
-    n = len(x)
-    idx = np.where(valid, np.arange(n), -1)
+def _ffill_src(valid: B, row_start: I64, t: I64, max_us: int, arange: IX) -> tuple[B, IX]:
+    """Where a forward fill from ``valid`` rows is allowed (same aircraft, at most ``max_us`` old),
+    and the source row of each row; shared by every column with the same ``valid`` mask."""
+    idx = np.where(valid, arange, -1)
     np.maximum.accumulate(idx, out=idx)
-    ok = (idx >= row_start) & (idx >= 0)
+    ok = idx >= row_start  # row_start >= 0, so this also excludes -1
     safe = np.where(ok, idx, 0)
     ok &= (t - t[safe]) <= max_us
+    return ok, safe
+
+
+def _ffill(x: F64, valid: B, row_start: I64, t: I64, max_us: int, arange: IX) -> F64:
+    """Forward-fill ``x`` from ``valid`` rows, within an aircraft, at most ``max_us`` old."""
+    ok, safe = _ffill_src(valid, row_start, t, max_us, arange)
     return np.where(ok, x[safe], np.nan)
 
 
@@ -229,18 +254,26 @@ def legs_and_stops(
     """
     if positions.num_rows == 0:
         return LEGS.empty_table(), STOPS.empty_table()
-    pos = _sorted(positions.select([c for c in KERNEL_INPUT if c in positions.column_names]))
-    n = pos.num_rows
-    ac = pos.column("icao24").to_numpy().astype(np.int64)
-    t = pc.cast(pos.column("time"), pa.int64()).to_numpy().astype(np.int64)
+    ac = positions.column("icao24").to_numpy().astype(np.int64)
+    t = pc.cast(positions.column("time"), pa.int64()).to_numpy().astype(np.int64)
+    order = _order(ac, t)
+
+    def col(name: str) -> F64:
+        return _f64(positions, name, order)
+
+    if order is not None:
+        ac, t = ac[order], t[order]
+    n = len(ac)
     arange = np.arange(n)
+    # forward-fill source rows as int32 when n allows: half the memory traffic, same values
+    arange_ff: IX = arange.astype(np.int32) if n < 2**31 - 1 else arange
     new_ac = np.ones(n, dtype=bool)
     new_ac[1:] = ac[1:] != ac[:-1]
     row_start = np.maximum.accumulate(np.where(new_ac, arange, 0))
     max_us = int(params.ffill_max_s * US)
 
-    lat_raw, lon_raw = _f64(pos, "lat"), _f64(pos, "lon")
-    gs_raw = _f64(pos, "gs")
+    lat_raw, lon_raw = col("lat"), col("lon")
+    gs_raw = col("gs")
     # a position repeated unchanged while moving is a stale copy (state-vector sources do that)
     frozen = np.zeros(n, dtype=bool)
     frozen[1:] = (lat_raw[1:] == lat_raw[:-1]) & (lon_raw[1:] == lon_raw[:-1]) & ~new_ac[1:]
@@ -248,17 +281,18 @@ def legs_and_stops(
     lat_raw = np.where(frozen, np.nan, lat_raw)
     lon_raw = np.where(frozen, np.nan, lon_raw)
     has_pos = np.isfinite(lat_raw) & np.isfinite(lon_raw)
-    lat = _ffill(lat_raw, has_pos, row_start, t, max_us)
-    lon = _ffill(lon_raw, has_pos, row_start, t, max_us)
-    alt_raw = _f64(pos, "alt_baro")
-    alt_raw = np.where(np.isfinite(alt_raw), alt_raw, _f64(pos, "alt_geom"))
+    ok_pos, src_pos = _ffill_src(has_pos, row_start, t, max_us, arange_ff)
+    lat = np.where(ok_pos, lat_raw[src_pos], np.nan)
+    lon = np.where(ok_pos, lon_raw[src_pos], np.nan)
+    alt_raw = col("alt_baro")
+    alt_raw = np.where(np.isfinite(alt_raw), alt_raw, col("alt_geom"))
     alt_raw[frozen] = np.nan  # a stale row's altitude is stale (or garbage) too
     alt_raw = _despike(alt_raw, t, new_ac, params.max_climb_fpm, int(params.max_gap_s * US))
-    alt = _ffill(alt_raw, np.isfinite(alt_raw), row_start, t, max_us)
-    gs = _ffill(gs_raw, np.isfinite(gs_raw), row_start, t, max_us)
-    track_raw, vrate_raw = _f64(pos, "track"), _f64(pos, "vrate")
-    og_raw = _f64(pos, "on_ground")
-    og = _ffill(og_raw, np.isfinite(og_raw), row_start, t, max_us)
+    alt = _ffill(alt_raw, np.isfinite(alt_raw), row_start, t, max_us, arange_ff)
+    gs = _ffill(gs_raw, np.isfinite(gs_raw), row_start, t, max_us, arange_ff)
+    track_raw, vrate_raw = col("track"), col("vrate")
+    og_raw = col("on_ground")
+    og = _ffill(og_raw, np.isfinite(og_raw), row_start, t, max_us, arange_ff)
 
     # --- ground state per row
     ground = (og == 1.0) & ~(gs > params.ground_max_gs_kt)
@@ -431,7 +465,7 @@ def legs_and_stops(
         & np.r_[(first_air[1:] - 1) == after[:-1], False],
     )
     legs = build_legs_table(
-        pos=pos, info=info, lat=lat, lon=lon, alt=alt,
+        callsign=_col(positions, "callsign"), order=order, info=info, lat=lat, lon=lon, alt=alt,
         tg=(tg_leg, tg_ap), ga=(ga_leg, ga_ap), airports=airports,
     )
     stops = build_stops_table(

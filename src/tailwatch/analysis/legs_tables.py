@@ -60,25 +60,32 @@ def _tf(x: F64) -> pa.Array:
 
 
 def build_legs_table(
-    *, pos: pa.Table, info: LegInfo, lat: F64, lon: F64, alt: F64,
+    *, callsign: pa.ChunkedArray | None, order: I64 | None, info: LegInfo, lat: F64, lon: F64, alt: F64,
     tg: tuple[I64, I64], ga: tuple[I64, I64], airports: pa.Table,
 ) -> pa.Table:
-    """The ``LEGS`` table of the kept legs, sorted by (icao24, t_start)."""
+    """The ``LEGS`` table of the kept legs, sorted by (icao24, t_start).
+
+    ``callsign`` is the input column in input order and ``order`` the permutation that sorted
+    the rows (``None``: input was sorted): only the callsigns legs use are taken.
+    """
     keep = info.keep
     k = np.flatnonzero(keep)
     row0, row1 = info.l_row0[k], info.l_row1[k]
     n = len(lat)
     # callsign: first non-null of the leg
-    if "callsign" in pos.column_names:
-        cs = pos.column("callsign").combine_chunks()
+    if callsign is not None:
+        cs = callsign.combine_chunks()
         valid = pc.is_valid(cs).to_numpy(zero_copy_only=False)
+        if order is not None:
+            valid = valid[order]
         nxt = np.minimum.accumulate(np.where(valid, np.arange(n), n)[::-1])[::-1]
         first_cs = nxt[row0]
         has_cs = first_cs < row1
-        callsign = pc.if_else(pa.array(has_cs), cs.take(pa.array(np.where(has_cs, first_cs, 0))),
-                              pa.scalar(None, pa.string()))
+        src = np.where(has_cs, first_cs, 0)
+        cs_leg = pc.if_else(pa.array(has_cs), cs.take(pa.array(src if order is None else order[src])),
+                            pa.scalar(None, pa.string()))
     else:
-        callsign = pa.nulls(len(k), pa.string())
+        cs_leg = pa.nulls(len(k), pa.string())
     dist = info.dist_km[k]
     rows, _ = ragged_arange(row0, row1 - row0)
     offs = np.r_[0, np.cumsum(row1 - row0)[:-1]]
@@ -109,7 +116,7 @@ def build_legs_table(
     cols = {
         "leg_id": _ids(info.ac[k], info.t_start[k]),
         "icao24": pa.array(info.ac[k].astype(np.int32)),
-        "callsign": callsign,
+        "callsign": cs_leg,
         "t_start": pa.array(info.t_start[k], TIME),
         "t_end": pa.array(info.t_end[k], TIME),
         "origin": _names(airports, o.airport[k]),
