@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tailwatch.analysis.airports import airport_index
-from tailwatch.analysis.geo import EARTH_RADIUS_KM, haversine_km
+from tailwatch.analysis.geo import EARTH_RADIUS_KM, haversine_km, ragged_arange
 from tailwatch.analysis.legs_evidence import LegInfo, evidence_at, go_arounds
 from tailwatch.analysis.legs_tables import build_legs_table, build_stops_table
 from tailwatch.schema import LEGS, STOPS
@@ -173,36 +173,35 @@ def _despike(alt: F64, t: I64, new_ac: B, max_fpm: float, max_gap_us: int = 600 
     start[0] = True
     np.not_equal(a[1:], a[:-1], out=start[1:])
     start[1:] |= ac_id[1:] != ac_id[:-1]
-    ps = np.flatnonzero(start)
-    pe = np.empty_like(ps)  # last element of each plateau
-    pe[:-1] = ps[1:] - 1
-    pe[-1] = len(v) - 1
-    # a plateau holds one value (0.0 == -0.0 only ever meets abs(): same result) and one
-    # aircraft, so its first element stands for its last in values and aircraft; times differ
-    pa_, pid, pt0, pt1 = a[ps], ac_id[ps], tv[ps], tv[pe]
-    same_in = np.empty(len(ps), dtype=bool)
-    same_in[0] = False
-    np.equal(pid[1:], pid[:-1], out=same_in[1:])
-    silence = pt0[1:] - pt1[:-1]
-    dt_min = np.maximum(silence / 60e6, 1.0 / 60.0)
-    dalt = np.abs(pa_[1:] - pa_[:-1])
-    jump_in = np.zeros(len(ps), dtype=bool)
-    jump_in[1:] = (dalt > 1000.0) & (dalt / dt_min > max_fpm)
-    jump_in &= same_in
-    jump_out = np.zeros(len(ps), dtype=bool)
-    jump_out[:-1] = jump_in[1:]
-    last_of_ac = np.ones(len(ps), dtype=bool)
-    last_of_ac[:-1] = ~same_in[1:] | (silence > max_gap_us)
-    # ...unless it just returns to where the aircraft was before the previous plateau (which was the spike)
-    back = np.zeros(len(ps), dtype=bool)
-    if len(ps) > 2:
-        dt2 = np.maximum((pt0[2:] - pt1[:-2]) / 60e6, 1.0 / 60.0)
-        d2 = np.abs(pa_[2:] - pa_[:-2])
-        back[2:] = ((d2 <= 1000.0) | (d2 / dt2 <= max_fpm)) & (pid[2:] == pid[:-2]) & jump_in[1:-1]
-    bad = jump_in & (jump_out | last_of_ac) & ~back
+    ps = np.flatnonzero(start)  # plateau starts (index into v); plateau i ends at ps[i + 1] - 1
+    np_ = len(ps)
+    # Jumps are rare, so only they are examined.  A jump into plateau i compares its first value
+    # with the last of plateau i - 1, which is the valid row just before (v index ps[i] - 1).
+    dv = np.abs(a[1:] - a[:-1])
+    s = np.flatnonzero(dv > 1000.0) + 1  # (a change, so a plateau start)
+    s = s[ac_id[s] == ac_id[s - 1]]
+    dt_min = np.maximum((tv[s] - tv[s - 1]) / 60e6, 1.0 / 60.0)
+    s = s[dv[s - 1] / dt_min > max_fpm]
     out = alt.copy()
-    if bad.any():
-        out[v[np.repeat(bad, pe - ps + 1)]] = np.nan
+    if len(s) == 0:
+        return out
+    jump = np.zeros(np_ + 1, dtype=bool)  # jump into plateau i (one spare slot at the end)
+    ji = np.searchsorted(ps, s)
+    jump[ji] = True
+    # plateau i is left by a jump, or is the last of its aircraft / before a long silence
+    nxt = np.minimum(ji + 1, np_ - 1)
+    ends = (ji == np_ - 1) | (ac_id[ps[nxt]] != ac_id[ps[ji]]) | ((tv[ps[nxt]] - tv[ps[nxt] - 1]) > max_gap_us)
+    # ...unless it just returns to where the aircraft was before the previous plateau (which was the spike)
+    p2 = np.maximum(ji - 2, 0)
+    e2 = ps[np.maximum(ji - 1, 0)] - 1  # last row of plateau i - 2
+    dt2 = np.maximum((tv[ps[ji]] - tv[e2]) / 60e6, 1.0 / 60.0)
+    d2 = np.abs(a[ps[ji]] - a[ps[p2]])
+    back = (ji >= 2) & ((d2 <= 1000.0) | (d2 / dt2 <= max_fpm)) & (ac_id[ps[ji]] == ac_id[ps[p2]]) & jump[ji - 1]
+    bad = ji[(jump[ji + 1] | ends) & ~back]
+    if len(bad):
+        stop = np.where(bad + 1 < np_, ps[np.minimum(bad + 1, np_ - 1)], len(v))
+        rows, _ = ragged_arange(ps[bad], stop - ps[bad])
+        out[v[rows]] = np.nan
     return out
 
 
