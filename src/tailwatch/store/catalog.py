@@ -1,7 +1,7 @@
 """The store's catalog (``STORE/catalog.duckdb``): files, rejects, dirty aircraft-days, derived tables.
 
-Connections are short-lived: every function opens the catalog, does one
-transaction and closes it, so a reader and a writer process never lock each
+Connections are short-lived: every function attaches the catalog to this process's
+in-memory DuckDB, does one transaction and detaches it (releasing the file lock), so a reader and a writer process never lock each
 other out for more than a moment. Opening retries while another process holds
 the DuckDB file lock. Writers (ingest, derived-table writes, recovery) also hold
 an advisory ``flock`` on ``STORE/.writer.lock`` so that only one writes at a time.
