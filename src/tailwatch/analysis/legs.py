@@ -366,12 +366,12 @@ def legs_and_stops(
     r_same_prev[1:] = r_ac[1:] == r_ac[:-1]
 
     # first / last row with a position in each run
-    nxt = np.where(np.isfinite(lat), arange, n)
-    nxt = np.minimum.accumulate(nxt[::-1])[::-1]
-    prv = np.maximum.accumulate(np.where(np.isfinite(lat), arange, -1))
-    r_first = nxt[rs]
+    fin = np.flatnonzero(np.isfinite(lat))
+    fin_end = np.r_[fin, n]  # (n: none after)
+    r_first = fin_end[np.searchsorted(fin, rs)]
     r_first = np.where(r_first < re, r_first, -1)
-    r_last = prv[re - 1]
+    k_last = np.searchsorted(fin, re - 1, side="right") - 1
+    r_last = np.where(k_last >= 0, fin_end[np.maximum(k_last, 0)], -1)
     r_last = np.where(r_last >= rs, r_last, -1)
 
     # --- join airborne runs into legs
@@ -419,8 +419,8 @@ def legs_and_stops(
     pp = np.maximum(k - 2, 0)
     # (both airborne sides must carry fresh positions: a stale state vector after a landing
     # flips back to "airborne" without moving, which is no touch-and-go)
-    cpos = np.r_[0, np.cumsum(has_pos)]
-    r_npos = cpos[re] - cpos[rs]
+    pidx = np.flatnonzero(has_pos)
+    r_npos = np.searchsorted(pidx, re) - np.searchsorted(pidx, rs)
     tg = (
         same_p & r_ground[p] & (k >= 2) & r_same_prev[p] & ~r_ground[pp]
         & ~r_gap_before[k] & ~r_gap_before[p]
