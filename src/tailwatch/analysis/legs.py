@@ -135,18 +135,19 @@ def _order(ac: I64, t: I64) -> I64 | None:
     return np.asarray(np.lexsort((t, ac)), dtype=np.int64)
 
 
-def _ffill_src(valid: B, row_start: I64, t: I64, max_us: int, arange: IX) -> tuple[B, IX]:
+def _ffill_src(valid: B, row_start: IX, t: I64, max_us: int, arange: IX) -> tuple[B, IX]:
     """Where a forward fill from ``valid`` rows is allowed (same aircraft, at most ``max_us`` old),
     and the source row of each row; shared by every column with the same ``valid`` mask."""
-    idx = np.where(valid, arange, -1)
+    idx = arange * valid  # 1-based row of the last valid row so far (0: none); multiply beats where
     np.maximum.accumulate(idx, out=idx)
-    ok = idx >= row_start  # row_start >= 0, so this also excludes -1
-    safe = np.where(ok, idx, 0)
-    ok &= (t - t[safe]) <= max_us
-    return ok, safe
+    ok = idx > row_start  # same aircraft (row_start is 0-based)
+    idx -= 1
+    np.maximum(idx, 0, out=idx)  # (rows that are not ok only need an index in range)
+    ok &= (t - t[idx]) <= max_us
+    return ok, idx
 
 
-def _ffill(x: F64, valid: B, row_start: I64, t: I64, max_us: int, arange: IX) -> F64:
+def _ffill(x: F64, valid: B, row_start: IX, t: I64, max_us: int, arange: IX) -> F64:
     """Forward-fill ``x`` from ``valid`` rows, within an aircraft, at most ``max_us`` old."""
     ok, safe = _ffill_src(valid, row_start, t, max_us, arange)
     return np.where(ok, x[safe], np.nan)
@@ -293,10 +294,11 @@ def legs_and_stops(
     n = len(ac)
     arange = np.arange(n)
     # forward-fill source rows as int32 when n allows: half the memory traffic, same values
-    arange_ff: IX = arange.astype(np.int32) if n < 2**31 - 1 else arange
+    arange_ff: IX = np.arange(1, n + 1, dtype=np.int32 if n < 2**31 - 1 else np.int64)  # 1-based
     new_ac = np.ones(n, dtype=bool)
     new_ac[1:] = ac[1:] != ac[:-1]
-    row_start = np.maximum.accumulate(np.where(new_ac, arange, 0))
+    row_start = np.maximum.accumulate(arange * new_ac)
+    row_start_ff: IX = row_start.astype(arange_ff.dtype)
     max_us = int(params.ffill_max_s * US)
 
     lat_raw, lon_raw = col("lat"), col("lon")
@@ -308,18 +310,18 @@ def legs_and_stops(
     lat_raw = np.where(frozen, np.nan, lat_raw)
     lon_raw = np.where(frozen, np.nan, lon_raw)
     has_pos = np.isfinite(lat_raw) & np.isfinite(lon_raw)
-    ok_pos, src_pos = _ffill_src(has_pos, row_start, t, max_us, arange_ff)
+    ok_pos, src_pos = _ffill_src(has_pos, row_start_ff, t, max_us, arange_ff)
     lat = np.where(ok_pos, lat_raw[src_pos], np.nan)
     lon = np.where(ok_pos, lon_raw[src_pos], np.nan)
     alt_raw = col("alt_baro")
     alt_raw = np.where(np.isfinite(alt_raw), alt_raw, col("alt_geom"))
     alt_raw[frozen] = np.nan  # a stale row's altitude is stale (or garbage) too
     alt_raw = _despike(alt_raw, t, new_ac, params.max_climb_fpm, int(params.max_gap_s * US))
-    alt = _ffill(alt_raw, np.isfinite(alt_raw), row_start, t, max_us, arange_ff)
-    gs = _ffill(gs_raw, np.isfinite(gs_raw), row_start, t, max_us, arange_ff)
+    alt = _ffill(alt_raw, np.isfinite(alt_raw), row_start_ff, t, max_us, arange_ff)
+    gs = _ffill(gs_raw, np.isfinite(gs_raw), row_start_ff, t, max_us, arange_ff)
     track_raw, vrate_raw = col("track"), col("vrate")
     og_raw = col("on_ground")
-    og = _ffill(og_raw, np.isfinite(og_raw), row_start, t, max_us, arange_ff)
+    og = _ffill(og_raw, np.isfinite(og_raw), row_start_ff, t, max_us, arange_ff)
 
     # --- ground state per row
     ground = (og == 1.0) & ~(gs > params.ground_max_gs_kt)
