@@ -206,14 +206,21 @@ def _despike(alt: F64, t: I64, new_ac: B, max_fpm: float, max_gap_us: int = 600 
     return out
 
 
-def _ffill_at(x: F64, rows: I64, row_start: I64, t: I64, max_us: int) -> F64:
-    """Forward-filled value of ``x`` at a few ``rows`` only (-1 rows give NaN): O(k log n)."""
-    vidx = np.flatnonzero(np.isfinite(x))
+def _ffill_at(x: F64, rows: I64, row_start: I64, t: I64, max_us: int, order: I64 | None = None) -> F64:
+    """Forward-filled value of ``x`` at a few ``rows`` only (-1 rows give NaN): O(k log n).
+
+    ``x`` is in input order when ``order`` (the sorting permutation) is given, so a column read
+    at a few rows is never permuted whole.
+    """
+    fin = np.isfinite(x)
+    vidx = np.flatnonzero(fin if order is None else fin[order])
     r = np.maximum(rows, 0)
     k = np.searchsorted(vidx, r, side="right") - 1
     src = vidx[np.maximum(k, 0)] if len(vidx) else np.zeros(len(r), np.int64)
     ok = (rows >= 0) & (k >= 0) & (src >= row_start[r]) & ((t[r] - t[src]) <= max_us)
-    return np.where(ok, x[src] if len(vidx) else np.nan, np.nan)
+    if not len(vidx):
+        return np.full(len(r), np.nan)
+    return np.where(ok, x[src] if order is None else x[order[src]], np.nan)
 
 
 def _seg_reduce(ufunc: np.ufunc, x: F64, row0: I64, row1: I64) -> F64:
@@ -307,8 +314,9 @@ def legs_and_stops(
     frozen = np.zeros(n, dtype=bool)
     frozen[1:] = (lat_raw[1:] == lat_raw[:-1]) & (lon_raw[1:] == lon_raw[:-1]) & ~new_ac[1:]
     frozen &= gs_raw > params.taxi_speed_kt
-    lat_raw = np.where(frozen, np.nan, lat_raw)
-    lon_raw = np.where(frozen, np.nan, lon_raw)
+    if frozen.any():
+        lat_raw = np.where(frozen, np.nan, lat_raw)
+        lon_raw = np.where(frozen, np.nan, lon_raw)
     has_pos = np.isfinite(lat_raw) & np.isfinite(lon_raw)
     ok_pos, src_pos = _ffill_src(has_pos, row_start_ff, t, max_us, arange_ff)
     lat = np.where(ok_pos, lat_raw[src_pos], np.nan)
@@ -319,7 +327,8 @@ def legs_and_stops(
     alt_raw = _despike(alt_raw, t, new_ac, params.max_climb_fpm, int(params.max_gap_s * US))
     alt = _ffill(alt_raw, np.isfinite(alt_raw), row_start_ff, t, max_us, arange_ff)
     gs = _ffill(gs_raw, np.isfinite(gs_raw), row_start_ff, t, max_us, arange_ff)
-    track_raw, vrate_raw = col("track"), col("vrate")
+    # track and vrate are read at a few rows only: left in input order (``order`` maps to it)
+    track_raw, vrate_raw = _f64(positions, "track"), _f64(positions, "vrate")
     og_raw = col("on_ground")
     og = _ffill(og_raw, np.isfinite(og_raw), row_start_ff, t, max_us, arange_ff)
 
@@ -460,7 +469,8 @@ def legs_and_stops(
         row=(o_row := np.where(ground_before, r_last[b_idx], r_first[first_air])),
         ground_s=np.where(ground_before, (r_t1[b_idx] - r_t0[b_idx]) / US, 0.0),
         lat=lat, lon=lon, alt=alt,
-        track=_ffill_at(track_raw, o_row, row_start, t, max_us), vrate=_ffill_at(vrate_raw, o_row, row_start, t, max_us),
+        track=_ffill_at(track_raw, o_row, row_start, t, max_us, order),
+        vrate=_ffill_at(vrate_raw, o_row, row_start, t, max_us, order),
         index=index, airports=airports, elev=elev, params=params, end="origin",
     )
     dest = evidence_at(
@@ -468,7 +478,8 @@ def legs_and_stops(
         row=(d_row := np.where(ground_after, r_first[after_c], r_last[last_air])),
         ground_s=np.where(ground_after, (r_t1[after_c] - r_t0[after_c]) / US, 0.0),
         lat=lat, lon=lon, alt=alt,
-        track=_ffill_at(track_raw, d_row, row_start, t, max_us), vrate=_ffill_at(vrate_raw, d_row, row_start, t, max_us),
+        track=_ffill_at(track_raw, d_row, row_start, t, max_us, order),
+        vrate=_ffill_at(vrate_raw, d_row, row_start, t, max_us, order),
         index=index, airports=airports, elev=elev, params=params, end="destination",
     )
 
