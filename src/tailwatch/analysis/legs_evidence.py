@@ -23,7 +23,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tailwatch.analysis.geo import AirportIndex, destination_point, ragged_arange
+from tailwatch.analysis.geo import AirportIndex, destination_point
 
 if TYPE_CHECKING:
     from tailwatch.analysis.legs import LegParams
@@ -200,12 +200,19 @@ def go_arounds(
     ``go_around_radius_km`` of it, with at least ``go_around_climb_ft`` more altitude both
     earlier and later in the same leg (so neither the take-off nor the final landing counts).
     """
-    rows, owner = ragged_arange(row0, row1 - row0)
-    if len(rows) == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     nl = len(row0)
-    a = alt[rows]
-    good = np.isfinite(a) & ~ground[rows]
+    if nl == 0 or not bool(np.any(row1 > row0)):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    # Every row is scanned (legs are disjoint row ranges in row order): a row is owned by its leg,
+    # or by the next leg when between legs, where it weighs -1e5 like a row without altitude and
+    # so never raises a running maximum: the same maxima as scanning the legs' rows alone.
+    n = len(alt)
+    owner = np.repeat(np.arange(nl + 1, dtype=np.int64), np.diff(np.r_[0, row1, n]))
+    edges = np.empty(2 * nl + 2, dtype=np.int64)
+    edges[0], edges[1:-1:2], edges[2:-1:2], edges[-1] = 0, row0, row1, n
+    in_leg = np.repeat(np.arange(2 * nl + 1) % 2 == 1, np.diff(edges))
+    a = alt
+    good = np.isfinite(a) & ~ground & in_leg
     val = np.where(good, a, -1e5)
     big = 1e7
     pre = np.maximum.accumulate(val + owner * big) - owner * big
@@ -216,7 +223,7 @@ def go_arounds(
     ci = np.flatnonzero(cand)
     if len(ci) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    cr = rows[ci]
+    cr = ci
     near = index.nearest(lat[cr], lon[cr], max_km=params.go_around_radius_km)
     ap = near.index
     hit = (ap >= 0) & ((a[ci] - elev[np.maximum(ap, 0)]) < params.go_around_height_ft)
