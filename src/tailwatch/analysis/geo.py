@@ -138,7 +138,8 @@ class AirportIndex:
         counts_o = np.diff(np.r_[starts_o, len(owner)])
         is_min = d == np.repeat(m, counts_o)
         pos_min = np.flatnonzero(is_min)
-        _, first = np.unique(owner[pos_min], return_index=True)
+        om = owner[pos_min]  # non-decreasing: the first of each run is the first minimum
+        first = np.flatnonzero(np.r_[True, om[1:] != om[:-1]])
         sel = pos_min[first]
         best_idx[who] = ap[sel]
         best_d[who] = m

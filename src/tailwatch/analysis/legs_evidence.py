@@ -69,8 +69,11 @@ class LegInfo:
 def _s(x: F64 | I64) -> pa.Array:
     """Integers as text (``NaN`` becomes "?")."""
     v = np.asarray(x, dtype=np.float64)
+    fin = np.isfinite(v)
+    if fin.all():
+        return pa.array(np.round(v).astype(np.int64)).cast(pa.string())
     arr = pa.array(np.round(np.nan_to_num(v, nan=0.0)).astype(np.int64)).cast(pa.string())
-    return pc.if_else(pa.array(np.isfinite(v)), arr, pa.scalar("?"))
+    return pc.if_else(pa.array(fin), arr, pa.scalar("?"))
 
 
 def _km(x: F64) -> pa.Array:
@@ -215,10 +218,11 @@ def go_arounds(
     good = np.isfinite(a) & ~ground & in_leg
     val = np.where(good, a, -1e5)
     big = 1e7
-    pre = np.maximum.accumulate(val + owner * big) - owner * big
+    ob = owner * big
+    pre = np.maximum.accumulate(val + ob) - ob
     rv = val[::-1]
-    ro = (nl - owner[::-1]).astype(np.float64)
-    suf = (np.maximum.accumulate(rv + ro * big) - ro * big)[::-1]
+    rob = (nl - owner[::-1]).astype(np.float64) * big
+    suf = (np.maximum.accumulate(rv + rob) - rob)[::-1]
     cand = good & (pre - val >= params.go_around_climb_ft) & (suf - val >= params.go_around_climb_ft)
     ci = np.flatnonzero(cand)
     if len(ci) == 0:
