@@ -138,6 +138,8 @@ def _order(ac: I64, t: I64) -> I64 | None:
 def _ffill_src(valid: B, row_start: IX, t: I64, max_us: int, arange: IX) -> tuple[B, IX]:
     """Where a forward fill from ``valid`` rows is allowed (same aircraft, at most ``max_us`` old),
     and the source row of each row; shared by every column with the same ``valid`` mask."""
+    if max_us >= 0 and valid.all():  # every row is its own source
+        return np.ones(len(valid), dtype=bool), arange - 1
     idx = arange * valid  # 1-based row of the last valid row so far (0: none); multiply beats where
     np.maximum.accumulate(idx, out=idx)
     ok = idx > row_start  # same aircraft (row_start is 0-based)
@@ -149,6 +151,8 @@ def _ffill_src(valid: B, row_start: IX, t: I64, max_us: int, arange: IX) -> tupl
 
 def _ffill(x: F64, valid: B, row_start: IX, t: I64, max_us: int, arange: IX) -> F64:
     """Forward-fill ``x`` from ``valid`` rows, within an aircraft, at most ``max_us`` old."""
+    if max_us >= 0 and valid.all():  # nothing to fill (e.g. a ground flag on every row)
+        return x.copy()
     ok, safe = _ffill_src(valid, row_start, t, max_us, arange)
     return np.where(ok, x[safe], np.nan)
 
@@ -322,7 +326,11 @@ def legs_and_stops(
     lat = np.where(ok_pos, lat_raw[src_pos], np.nan)
     lon = np.where(ok_pos, lon_raw[src_pos], np.nan)
     alt_raw = col("alt_baro")
-    alt_raw = np.where(np.isfinite(alt_raw), alt_raw, col("alt_geom"))
+    geom = _col(positions, "alt_geom")
+    if geom is None or geom.null_count == len(geom):  # (no geometric altitude to fall back on)
+        alt_raw = np.where(np.isinf(alt_raw), np.nan, alt_raw) if np.isinf(alt_raw).any() else alt_raw.copy()
+    else:
+        alt_raw = np.where(np.isfinite(alt_raw), alt_raw, col("alt_geom"))
     alt_raw[frozen] = np.nan  # a stale row's altitude is stale (or garbage) too
     alt_raw = _despike(alt_raw, t, new_ac, params.max_climb_fpm, int(params.max_gap_s * US))
     alt = _ffill(alt_raw, np.isfinite(alt_raw), row_start_ff, t, max_us, arange_ff)
