@@ -75,11 +75,12 @@ def build_legs_table(
     # callsign: first non-null of the leg
     if callsign is not None:
         cs = callsign.combine_chunks()
-        valid = pc.is_valid(cs).to_numpy(zero_copy_only=False)
-        if order is not None:
-            valid = valid[order]
-        nxt = np.minimum.accumulate(np.where(valid, np.arange(n), n)[::-1])[::-1]
-        first_cs = nxt[row0]
+        if cs.null_count == 0:
+            first_cs = row0
+        else:
+            valid = pc.is_valid(cs).to_numpy(zero_copy_only=False)
+            vidx = np.flatnonzero(valid if order is None else valid[order])
+            first_cs = np.r_[vidx, n][np.searchsorted(vidx, row0)]  # first valid row at or after row0
         has_cs = first_cs < row1
         src = np.where(has_cs, first_cs, 0)
         cs_leg = pc.if_else(pa.array(has_cs), cs.take(pa.array(src if order is None else order[src])),
