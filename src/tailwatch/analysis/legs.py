@@ -156,7 +156,13 @@ def _ffill(x: F64, valid: B, row_start: IX, t: I64, max_us: int, arange: IX) -> 
     if max_us >= 0 and valid.all():  # nothing to fill (e.g. a ground flag on every row)
         return x.copy()
     ok, safe = _ffill_src(valid, row_start, t, max_us, arange)
-    return np.where(ok, x[safe], np.nan)
+    return _masked(x[safe], ok)
+
+
+def _masked(x: F64, ok: B) -> F64:
+    """``np.where(ok, x, nan)`` in place: ``ok`` is nearly all true, so index the few others."""
+    x[np.flatnonzero(~ok)] = np.nan
+    return x
 
 
 def _despike(alt: F64, t: I64, new_ac: B, max_fpm: float, max_gap_us: int = 600 * US) -> F64:
@@ -325,8 +331,10 @@ def legs_and_stops(
         lon_raw = np.where(frozen, np.nan, lon_raw)
     has_pos = np.isfinite(lat_raw) & np.isfinite(lon_raw)
     ok_pos, src_pos = _ffill_src(has_pos, row_start_ff, t, max_us, arange_ff)
-    lat = np.where(ok_pos, lat_raw[src_pos], np.nan)
-    lon = np.where(ok_pos, lon_raw[src_pos], np.nan)
+    not_pos = np.flatnonzero(~ok_pos)
+    lat, lon = lat_raw[src_pos], lon_raw[src_pos]
+    lat[not_pos] = np.nan
+    lon[not_pos] = np.nan
     alt_raw = col("alt_baro")
     geom = _col(positions, "alt_geom")
     if geom is None or geom.null_count == len(geom):  # (no geometric altitude to fall back on)
