@@ -9,7 +9,6 @@ unless ``TAILWATCH_REQUIRE_DATA=1`` (CI installs it), where it fails.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -19,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from conftest import require_tool
 
 BINARY = "dump1090-mutability"
 
@@ -33,7 +34,7 @@ class Capture:
     started: float  # wall-clock time the IQ samples started flowing
 
 
-def _free_ports(n: int) -> list[int]:
+def free_ports(n: int) -> list[int]:
     socks = [socket.socket() for _ in range(n)]
     for s in socks:
         s.bind(("127.0.0.1", 0))
@@ -43,7 +44,7 @@ def _free_ports(n: int) -> list[int]:
     return ports
 
 
-def _connect(port: int, deadline: float) -> socket.socket:
+def connect_retry(port: int, deadline: float) -> socket.socket:
     while True:
         try:
             return socket.create_connection(("127.0.0.1", port), timeout=1)
@@ -69,7 +70,7 @@ def _drain(sock: socket.socket, out: Path) -> None:
 
 def replay(iq: Path, out_dir: Path) -> Capture:
     """Run the replay once and return the captured files."""
-    ri, ro, sbs, bi, bo = _free_ports(5)
+    ri, ro, sbs, bi, bo = free_ports(5)
     cmd = [BINARY, "--ifile", "-", "--net", "--net-bind-address", "127.0.0.1",
            "--net-ri-port", str(ri), "--net-ro-port", str(ro), "--net-sbs-port", str(sbs),
            "--net-bi-port", str(bi), "--net-bo-port", str(bo), "--quiet"]
@@ -77,7 +78,7 @@ def replay(iq: Path, out_dir: Path) -> Capture:
     try:
         deadline = time.monotonic() + 10
         files = {"sbs": out_dir / "replay.sbs", "avr": out_dir / "replay.avr", "beast": out_dir / "replay.bin"}
-        socks = {"sbs": _connect(sbs, deadline), "avr": _connect(ro, deadline), "beast": _connect(bo, deadline)}
+        socks = {"sbs": connect_retry(sbs, deadline), "avr": connect_retry(ro, deadline), "beast": connect_retry(bo, deadline)}
         threads = [threading.Thread(target=_drain, args=(socks[k], files[k])) for k in files]
         for t in threads:
             t.start()
@@ -101,9 +102,5 @@ def replay(iq: Path, out_dir: Path) -> Capture:
 @pytest.fixture(scope="session")
 def dump1090_capture(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Capture:
     """SBS, AVR and Beast captures of one real replay (see module docstring)."""
-    if shutil.which(BINARY) is None:
-        msg = f"{BINARY} is not installed (apt-get install dump1090-mutability)"
-        if os.environ.get("TAILWATCH_REQUIRE_DATA") == "1":
-            pytest.fail(msg + "; TAILWATCH_REQUIRE_DATA=1 forbids skipping", pytrace=False)
-        pytest.skip(msg)
+    require_tool(shutil.which(BINARY) is not None, f"{BINARY} is not installed (apt-get install dump1090-mutability)")
     return replay(shared_data / "iq" / "modes1_2400k.bin", tmp_path_factory.mktemp("dump1090"))

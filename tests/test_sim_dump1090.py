@@ -8,7 +8,6 @@ test skips, unless ``TAILWATCH_REQUIRE_DATA=1`` (CI installs it), where it fails
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -19,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pytest
 
+from conftest import require_tool
+from dump1090_replay import connect_retry, free_ports
 from tailwatch.sim import load_scenario, simulate
 from tailwatch.sim.writers import beast_bytes
 
@@ -28,41 +28,17 @@ BINARY = "dump1090-mutability"
 SCN = Path(__file__).parent / "scenarios"
 
 
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
-def _connect(port: int, deadline: float) -> socket.socket:
-    while True:
-        try:
-            return socket.create_connection(("127.0.0.1", port), timeout=1)
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
 def dump1090_sbs(beast: bytes) -> list[list[str]]:
     """Feed a Beast stream to dump1090-mutability and return its SBS output, split into fields."""
-    if shutil.which(BINARY) is None:
-        msg = f"{BINARY} is not installed (apt-get install dump1090-mutability)"
-        if os.environ.get("TAILWATCH_REQUIRE_DATA") == "1":
-            pytest.fail(msg + "; TAILWATCH_REQUIRE_DATA=1 forbids skipping", pytrace=False)
-        pytest.skip(msg)
-    ri, ro, sbs, bi, bo = _free_ports(5)
+    require_tool(shutil.which(BINARY) is not None, f"{BINARY} is not installed (apt-get install dump1090-mutability)")
+    ri, ro, sbs, bi, bo = free_ports(5)
     proc = subprocess.Popen(
         [BINARY, "--net-only", "--net-bind-address", "127.0.0.1", "--net-ri-port", str(ri), "--net-ro-port", str(ro),
          "--net-sbs-port", str(sbs), "--net-bi-port", str(bi), "--net-bo-port", str(bo), "--quiet"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     out = bytearray()
     try:
-        reader = _connect(sbs, time.monotonic() + 10)
+        reader = connect_retry(sbs, time.monotonic() + 10)
 
         def drain() -> None:
             reader.settimeout(3)
