@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from _timing import timed_result as timed
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DATA = Path(os.environ.get("TAILWATCH_SHARED_DATA", ROOT.parent / "shared" / "data")).resolve()
@@ -52,14 +54,6 @@ for line in sys.stdin:
     obj = Traffic.from_file(path) if kind == "traffic" else Flight.from_readsb(path)
     print(json.dumps({"time": time.perf_counter() - t0, "rows": len(obj.data)}), flush=True)
 """
-
-def timed(fn: Callable[[], object], repeat: int) -> tuple[list[float], object]:
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return times, out
 
 
 class Peer:

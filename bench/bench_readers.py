@@ -15,9 +15,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
+
+from _timing import timed
 
 HERE = Path(__file__).resolve().parent
 DATA = Path(os.environ.get("TAILWATCH_SHARED_DATA", HERE.parent.parent / "shared" / "data")).resolve()
@@ -37,15 +38,6 @@ out["rows"] = [len(tr.data), len(f.data)]
 print(json.dumps(out))
 """
 
-
-def timed(fn: Callable[[], object], repeat: int) -> list[float]:
-    """Wall-clock seconds of ``repeat`` calls."""
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return out
 
 
 def rows(fmt: str, path: Path) -> int:
