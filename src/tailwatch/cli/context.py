@@ -11,14 +11,17 @@ databases so that ``--aircraft 5U-MBH`` works on the demo store on a machine whe
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import typer
 
-from tailwatch.identity import Identity, load_identity
 from tailwatch.schema import hex_of, icao_of
-from tailwatch.store import Store, open_store
+
+if TYPE_CHECKING:  # the store (DuckDB) and identity load only when a command runs, not for --help
+    from tailwatch.identity import Identity
+    from tailwatch.store import Store
 
 STORE_OPTION = typer.Option("--store", help="store folder (default $TAILWATCH_STORE or the XDG data dir)")
 DB_OPTION = typer.Option("--db", help="aircraft database folder (default: where `tailwatch db update` put it)")
@@ -29,6 +32,8 @@ DECLARED = "aircraft"
 
 def get_store(path: Path | None) -> Store:
     """Open (or create) the store at ``path`` or the default one."""
+    from tailwatch.store import open_store
+
     return open_store(path)
 
 
@@ -38,6 +43,8 @@ def existing_store(path: Path | None) -> Store:
     A typo'd ``--store`` must not silently create an empty store and report nothing.
     Raises :class:`~tailwatch.errors.StoreError` telling how to make one.
     """
+    from tailwatch.store import open_store
+
     return open_store(path, create=False)
 
 
@@ -74,6 +81,8 @@ def declare_aircraft(store: Store, records: pa.Table, source: str) -> None:
 def store_identity(store: Store | None, db: Path | None = None) -> Identity:
     """The databases (if any; the built-in address-block table otherwise) plus the aircraft
     declared in ``store``, each overlay labelled with its source."""
+    from tailwatch.identity import load_identity
+
     ident = load_identity(db, allow_missing=True)
     if store is None:
         return ident
