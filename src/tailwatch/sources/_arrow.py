@@ -255,31 +255,29 @@ def epoch_us(arr: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.float64]:
     return v * scale
 
 
-def squawk_text(arr: pa.Array | pa.ChunkedArray | None) -> pa.Array | None:
-    """Squawk codes as 4-character text ("0420"), from strings or integers."""
+def _text(arr: pa.Array | pa.ChunkedArray | None, floats_as_int: bool = False) -> pa.Array | None:
+    """Text trimmed of padding, empty strings as null (floats first made integers if asked)."""
     if arr is None:
         return None
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if pa.types.is_null(arr.type):
         return pa.nulls(len(arr), pa.string())
-    if pa.types.is_floating(arr.type):
+    if floats_as_int and pa.types.is_floating(arr.type):
         arr = arr.cast(pa.int64(), safe=False)
     s = pc.utf8_trim_whitespace(arr.cast(pa.string()))
-    s = pc.if_else(pc.equal(pc.utf8_length(s), 0), pa.scalar(None, pa.string()), s)
-    return pc.utf8_lpad(s, 4, "0")
+    return pc.if_else(pc.equal(pc.utf8_length(s), 0), pa.scalar(None, pa.string()), s)
+
+
+def squawk_text(arr: pa.Array | pa.ChunkedArray | None) -> pa.Array | None:
+    """Squawk codes as 4-character text ("0420"), from strings or integers."""
+    s = _text(arr, floats_as_int=True)
+    return None if s is None else pc.utf8_lpad(s, 4, "0")
 
 
 def callsign_text(arr: pa.Array | pa.ChunkedArray | None) -> pa.Array | None:
     """Callsigns trimmed of padding; empty strings become null."""
-    if arr is None:
-        return None
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if pa.types.is_null(arr.type):
-        return pa.nulls(len(arr), pa.string())
-    s = pc.utf8_trim_whitespace(arr.cast(pa.string()))
-    return pc.if_else(pc.equal(pc.utf8_length(s), 0), pa.scalar(None, pa.string()), s)
+    return _text(arr)
 
 
 def reject_rows(mask: BoolArray, reason: str, path: str, unit: str, where: npt.NDArray[np.int64],
