@@ -5,14 +5,13 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import pyarrow as pa
 import rs1090
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tailwatch.decode import Decoder
 from tailwatch.errors import Rejects
-from tailwatch.schema import FRAMES, POSITIONS
+from tailwatch.schema import POSITIONS
 from test_decode_oracle import acquisition_squitter, frames_batch, load_captures
 
 
@@ -94,15 +93,7 @@ def test_lengths_and_padding() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.binary(min_size=0, max_size=20), min_size=1, max_size=50))
 def test_random_bytes_never_crash(blobs: list[bytes]) -> None:
-    batch = pa.record_batch(
-        [
-            pa.array(range(len(blobs)), pa.int64()).cast(FRAMES.field("time").type),
-            pa.array(blobs, pa.binary()),
-            pa.nulls(len(blobs), pa.float32()),
-            pa.array(range(len(blobs)), pa.int64()),
-        ],
-        schema=FRAMES,
-    )
+    batch = frames_batch([float(i) for i in range(len(blobs))], [b.hex() for b in blobs])
     rejects = Rejects()
     out = Decoder().decode(batch, "junk", rejects)
     assert out.schema == POSITIONS

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyarrow as pa
 import rs1090
 
 from tailwatch.decode import Decoder
 from tailwatch.decode.rs1090_wrap import decode_rs1090
 from tailwatch.errors import Rejects
-from tailwatch.schema import FRAMES
 from test_decode_oracle import frames_batch, load_captures
 
 
@@ -27,15 +25,7 @@ def test_junk_and_bad_crc_never_reach_rs1090() -> None:
     # rs1090 alone decodes the broken DF18 as if it were fine
     assert rs1090.decode(bad_df18)["df"] == "18"
     blobs = [bytes.fromhex(good), bytes.fromhex(bad_df18), b"\x8d\x48", b"", b"\xff" * 14]
-    batch = pa.record_batch(
-        [
-            pa.array(range(len(blobs)), pa.int64()).cast(FRAMES.field("time").type),
-            pa.array(blobs, pa.binary()),
-            pa.nulls(len(blobs), pa.float32()),
-            pa.array(range(len(blobs)), pa.int64()),
-        ],
-        schema=FRAMES,
-    )
+    batch = frames_batch([float(i) for i in range(len(blobs))], [b.hex() for b in blobs])
     rejects = Rejects()
     out = decode_rs1090(Decoder(), batch, "junk.bin", rejects)
     assert [m["callsign"] for m in out] == ["KLM1023"]
