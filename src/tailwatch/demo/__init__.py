@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,6 @@ class DemoResult:
     report: dict[str, Path]
     verify_md: Path
     truth_legs: int
-    notes: list[str] = field(default_factory=list)
 
 
 def article_text() -> str:
@@ -59,10 +58,8 @@ def run_demo(out: Path, step: StepFn | None = None, seed: int | None = None) -> 
     """Run the whole demo into ``out`` (a fresh ``out/store`` each time) and return what it made."""
     from tailwatch.analysis.build import build_legs
     from tailwatch.analysis.findings.build import build_findings
-    from tailwatch.claims.extract import extract_claims
-    from tailwatch.claims.gather import gather
+    from tailwatch.claims import check_article
     from tailwatch.claims.render import to_json, to_markdown
-    from tailwatch.claims.verify import verify_claims
     from tailwatch.cli.context import declare_aircraft, store_identity
     from tailwatch.cli.report import make_report
     from tailwatch.sim import load_scenario, simulate, write_capture
@@ -118,9 +115,9 @@ def run_demo(out: Path, step: StepFn | None = None, seed: int | None = None) -> 
     findings = store.derived("findings")
 
     tick("verify the report", 0, 1)
-    text = article_text()
-    claims = extract_claims(text)
-    verdicts = verify_claims(claims, gather(store, claims, ident))
+    checked = check_article(article_text(), store, ident)
+    claims = [c for c, _ in checked]
+    verdicts = [v for _, v in checked]
     verify_md = out / "verify.md"
     verify_md.write_text(
         to_markdown(claims, verdicts, "demo article (SIMULATED)", str(store_dir), "demo") + "\n", encoding="utf-8"
@@ -134,6 +131,6 @@ def run_demo(out: Path, step: StepFn | None = None, seed: int | None = None) -> 
     return DemoResult(
         out=out, store=store_dir, captures=captures, rows_stored=rows, duplicates=dups, rejects=rejects,
         legs=legs.num_rows, stops=stops.num_rows, findings=findings,
-        verdicts=list(verdicts), claims=list(claims), report=report, verify_md=verify_md,
+        verdicts=verdicts, claims=claims, report=report, verify_md=verify_md,
         truth_legs=sim.truth.legs.num_rows,
     )
