@@ -24,9 +24,12 @@ def test_decode_json_positions_match_rs1090_count(shared_data: Path) -> None:
 def test_decode_reports_rejects_with_offsets(shared_data: Path, tmp_path: Path) -> None:
     _register()
     out = tmp_path / "beast.csv"
-    res = CliRunner().invoke(
-        app, ["decode", str(shared_data / "traffic_samples/dump1090/sample_dump1090.bin"), "-f", "csv", "-o", str(out)]
-    )
+    capture = shared_data / "traffic_samples/dump1090/sample_dump1090.bin"
+    # A narrow terminal: the reject line names a long path, and must still not fold, so that
+    # "FILE frame at offset N" can be grepped and copied as one piece.
+    res = CliRunner().invoke(app, ["decode", str(capture), "-f", "csv", "-o", str(out)], env={"COLUMNS": "40"})
     assert res.exit_code == 0, res.output
     assert out.read_text().startswith('"time","icao24"')
-    assert "unverified address" in res.stderr and "frame at offset" in res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if "rejected: unverified address" in ln]
+    assert len(lines) == 1, res.stderr
+    assert f"{capture} frame at offset 0: unverified address" in lines[0]

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from tailwatch import paths
 from tailwatch.cli.context import _not_hex_hint
-from tailwatch.cli.output import FORMAT_OPTION, Format, emit
+from tailwatch.cli.output import FORMAT_OPTION, Format, emit, messages
 from tailwatch.errors import InputError, NoDatabaseError, TailwatchError
 from tailwatch.schema import icao_of
 
@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
         if ident.rejects.total:
-            err = Console(stderr=True)
+            err = messages()
             err.print(f"[yellow]{ident.rejects.total} database rows skipped: "
                           f"{', '.join(f'{k} ({v})' for k, v in ident.rejects.counts.items())}[/yellow]")
             for s in ident.rejects.samples[:3]:
@@ -87,7 +87,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
         hint = _not_hex_hint(query)
         if hint and all(m.score < 100.0 for m in matches):
-            Console(stderr=True).print(f"[yellow]note[/yellow]{hint}; showing the closest matches", highlight=False)
+            messages().print(f"[yellow]note[/yellow]{hint}; showing the closest matches", highlight=False)
         cut = len(matches) > limit
         if cut:
             total = len(ident.lookup(query, limit=1_000_000))
@@ -99,7 +99,7 @@ def register(app: typer.Typer) -> None:
                 console.print(f"{len(matches)} of {total} matches shown (use --limit)", highlight=False)
             return
         if cut:
-            Console(stderr=True).print(f"{len(matches)} of {total} matches shown (use --limit)", highlight=False)
+            messages().print(f"{len(matches)} of {total} matches shown (use --limit)", highlight=False)
         rows = [{"icao24": m.icao24, "score": m.score, "matched_on": m.matched_on,
                  **{k: v for k, v in m.record.items() if k != "icao24"}} for m in matches]
         emit(pa.Table.from_pylist(rows), fmt)
@@ -141,7 +141,7 @@ def register(app: typer.Typer) -> None:
         console.print(f"[green]databases installed in {target}[/green]: {n} aircraft "
                       f"({', '.join(f'{k} {v}' for k, v in rows.items())})" if isinstance(rows, dict) else "")
         if ident.rejects.total:
-            err = Console(stderr=True)
+            err = messages()
             err.print(f"[yellow]{ident.rejects.total} rows skipped:[/yellow]")
             for s in ident.rejects.samples:
                 console.print(f"[yellow]  {s}[/yellow]")
@@ -156,7 +156,7 @@ def register(app: typer.Typer) -> None:
 
         target, note = (db, None) if db is not None else paths.db_dir_to_read()
         if note:
-            Console(stderr=True).print(f"[yellow]note:[/yellow] {note}", highlight=False)
+            messages().print(f"[yellow]note:[/yellow] {note}", highlight=False)
         manifest_path = target / "manifest.json"
         if not manifest_path.exists():
             Console().print(f"[red]no databases installed in {target}: run `tailwatch db update` "

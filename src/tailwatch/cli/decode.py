@@ -13,10 +13,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from tailwatch.cli.output import FORMAT_OPTION, Format, emit
+from tailwatch.cli.output import FORMAT_OPTION, Format, emit, messages
 from tailwatch.errors import InputError, Rejects
 from tailwatch.schema import POSITIONS, icao_of
 
@@ -41,7 +40,7 @@ def decode_files(
     parts: list[pa.RecordBatch] = []
     total = sum(p.stat().st_size for p in paths if p.is_file())
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-                  transient=True, console=Console(stderr=True)) as bar:
+                  transient=True, console=messages()) as bar:
         task = bar.add_task("decoding", total=total)
         done = 0
         for path in paths:
@@ -95,7 +94,7 @@ def register(app: typer.Typer) -> None:
         if Format(fmt) is Format.table:
             table = table.select(TABLE_COLUMNS)
         emit(table, fmt, out=out)
-        err = Console(stderr=True)
+        err = messages()
         for reason, n in sorted(rejects.counts.items(), key=lambda kv: -kv[1]):
             sample = next((s for s in rejects.samples if s.reason == reason), None)
             err.print(f"[yellow]{n:,} rejected: {reason}[/yellow]" + (f" (first: {sample})" if sample else ""))

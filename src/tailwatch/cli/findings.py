@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tailwatch.cli.options import parse_time
-from tailwatch.cli.output import FORMAT_OPTION, Format, emit
+from tailwatch.cli.output import FORMAT_OPTION, Format, emit, messages
 from tailwatch.errors import InputError, TailwatchError
 
 #: Below this terminal width the table leaves out places and confidence.
@@ -95,7 +95,7 @@ def register(app: typer.Typer) -> None:
         from tailwatch.analysis.findings.config import load_config
         from tailwatch.cli.context import existing_store, resolve_aircraft, store_identity
 
-        console = Console(stderr=True)
+        console = messages()
         bad = [k for k in kind or [] if k not in KINDS]
         if bad:
             raise typer.BadParameter(f"unknown kind(s) {', '.join(bad)}; known: {KINDS_HELP}")

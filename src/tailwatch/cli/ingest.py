@@ -21,7 +21,7 @@ from rich.progress import (
 )
 
 from tailwatch.cli.options import parse_time
-from tailwatch.cli.output import FORMAT_OPTION, Format, emit
+from tailwatch.cli.output import FORMAT_OPTION, Format, emit, messages
 
 if TYPE_CHECKING:
     from tailwatch.store import IngestReport, Store
@@ -40,7 +40,7 @@ def _open(store: Path | None, create: bool = True) -> Store:
     try:
         return open_store(store, create=create)
     except StoreError as e:
-        Console(stderr=True).print(f"[red]error:[/red] {e}")
+        messages().print(f"[red]error:[/red] {e}")
         raise typer.Exit(2) from None
 
 
@@ -164,7 +164,7 @@ def _run_ingest(st: Store, paths: list[str], fmt: str, receiver: str | None,
 
     files, _missing = expand_paths(paths)
     total = sum(f.stat().st_size for f in files if f.exists())
-    console = Console(stderr=True)
+    console = messages()
     columns = (
         TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
         TextColumn("{task.fields[rows]:,} rows"), TimeElapsedColumn(),
@@ -213,7 +213,7 @@ def register(app: typer.Typer) -> None:
         if sbs_tz is not None:
             options["sbs_tz"] = sbs_tz
         report = _run_ingest(st, paths, fmt, receiver, options or None, ref, quiet)
-        err = Console(stderr=True)
+        err = messages()
         for f in report.files:
             if f.error:
                 err.print(f"[yellow]warning:[/yellow] {_drop_explanations(f.error)}", highlight=False,

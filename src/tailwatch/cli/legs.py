@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tailwatch.cli.options import parse_time
-from tailwatch.cli.output import FORMAT_OPTION, Format, emit
+from tailwatch.cli.output import FORMAT_OPTION, Format, emit, messages
 from tailwatch.schema import TIME
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ def _listing(kind: Literal["legs", "stops"], aircraft: str | None, operator: str
     from tailwatch.cli.context import existing_store, resolve_aircraft, store_identity
     from tailwatch.errors import TailwatchError
 
-    console = Console(stderr=True)
+    console = messages()
     narrow = Console().width < NARROW_BELOW
     t0, t1 = parse_time(since), parse_time(until, end=True)
     overrides = parse_sets(sets or [])

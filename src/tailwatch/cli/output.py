@@ -36,6 +36,16 @@ class Format(enum.StrEnum):
 FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet")
 
 
+def messages() -> Console:
+    """The stderr console for warnings, errors and reject reports.
+
+    Its lines never fold at the terminal width, so a message that names a file and the
+    line or byte offset in it stays on one line: greppable, and copyable as one piece.
+    Progress bars drawn on it still fit the terminal.
+    """
+    return Console(stderr=True, soft_wrap=True)
+
+
 def _iso_times(col: pa.ChunkedArray, whole_seconds: bool) -> pa.ChunkedArray:
     """ISO 8601 UTC text of a timestamp column.
 

@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tailwatch.cli.output import messages
+
 CAPTURE_FORMATS = ("beast", "avr", "avr-plain", "sbs")
 
 
@@ -31,7 +33,7 @@ def register(app: typer.Typer) -> None:
         from tailwatch.sim import describe, load_scenario, simulate, write_capture
         from tailwatch.sim.scenario import builtin_scenarios
 
-        console = Console(stderr=True)
+        console = messages()
         if list_ or scenario is None:
             table = Table(title="built-in scenarios (SIMULATED)")
             table.add_column("name")

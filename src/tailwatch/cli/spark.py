@@ -15,10 +15,9 @@ from typing import Annotated, Any, Literal
 
 import pyarrow as pa
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tailwatch.cli.output import FORMAT_OPTION, Format, emit
+from tailwatch.cli.output import FORMAT_OPTION, Format, emit, messages
 
 spark_app = typer.Typer(help="Run legs and findings on Spark (same kernels as the local commands).",
                         no_args_is_help=True)
@@ -47,7 +46,7 @@ def _with_progress(spark: Any, label: str, work: Any) -> Any:
     tracker = spark.sparkContext.statusTracker()
     done = threading.Event()
     result: list[Any] = []
-    console = Console(stderr=True)
+    console = messages()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("tasks"),
                   TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task(label, total=None)

@@ -11,6 +11,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from tailwatch.cli.output import messages
+
 
 class ReportFormat(enum.StrEnum):
     """Output forms of ``tailwatch verify``."""
@@ -70,7 +72,7 @@ def verify_command(
     from tailwatch.paths import default_store
     from tailwatch.store import open_store
 
-    err = Console(stderr=True)
+    err = messages()
     try:
         text = sys.stdin.read() if str(article) == "-" else article.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
