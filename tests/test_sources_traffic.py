@@ -96,11 +96,12 @@ def test_truncated_missing_columns_empty(shared_data: Path, tmp_path: Path) -> N
     assert t.num_rows == 17132 - 3 and rejects.counts == {"bad icao24 address": 3}
 
 
-@pytest.mark.parametrize("piece", [1, 2, 3, 7, 1 << 20])
+@pytest.mark.parametrize(("piece", "target"), [(1, 1), (2, 50), (3, 1 << 30), (7, 999), (1 << 20, 1 << 20)])
 def test_ndjson_rewrite_across_pieces(shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                     piece: int) -> None:
+                                     piece: int, target: int) -> None:
     # The list -> NDJSON rewrite works piece by piece; a "},{" split between pieces must still
-    # become "}\n{" (otherwise the fast path would fail and silently fall back to orjson).
+    # become "}\n{" (otherwise the fast path would fail and silently fall back to orjson), and
+    # every piece handed to a parser thread must hold whole records only.
     from tailwatch.sources import traffic
 
     path = shared_data / TS / "onground/zurich_airport.json.gz"
@@ -111,5 +112,41 @@ def test_ndjson_rewrite_across_pieces(shared_data: Path, tmp_path: Path, monkeyp
         path.write_bytes(raw[: raw.rindex(b"},{") + 1] + b"]")
         raw = path.read_bytes()
     monkeypatch.setattr(traffic, "_ND_PIECE", piece)
-    expected = raw.strip()[1:-1].replace(b"},{", b"}\n{")
-    assert traffic._ndjson(path).strip() == expected.strip()
+    records = orjson.loads(raw)
+    pieces = list(traffic._ndjson_pieces(path, target))
+    assert b"".join(pieces).strip() == raw.strip()[1:-1].replace(b"},{", b"}\n{").strip()
+    assert sum(len(orjson.loads(b"[" + p.strip().replace(b"\n", b",") + b"]")) for p in pieces) == len(records)
+    if target < len(raw) // 4:
+        assert len(pieces) > 1
+
+
+def test_pieces_with_other_types_and_late_columns(shared_data: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pieces are parsed separately: ISO text times (traffic's known types do not fit, every
+    # piece is parsed again with inferred types) and a column that only appears in the last
+    # records must still give every record. Times that change kind part-way are an error that
+    # names the column and the record.
+    from datetime import UTC, datetime
+
+    from tailwatch.sources import traffic
+
+    zurich = shared_data / TS / "onground/zurich_airport.json.gz"
+    recs = orjson.loads(gzip.decompress(zurich.read_bytes()))
+    for r in recs:
+        r["timestamp"] = datetime.fromtimestamp(r["timestamp"] / 1000, UTC).isoformat()
+    for r in recs[-500:]:
+        r["note"] = "late"
+    path = tmp_path / "iso.json"
+    path.write_bytes(orjson.dumps(recs))
+    monkeypatch.setattr(traffic, "_PARSE_PIECE", 300_000)
+    assert len(list(traffic._ndjson_pieces(path))) > 3
+    t, rejects = table_of(path)
+    ref, _ = table_of(zurich)
+    assert rejects.total == 0 and t.num_rows == len(recs)
+    assert t.column("time").equals(ref.column("time")) and t.column("icao24").equals(ref.column("icao24"))
+
+    recs[5000]["timestamp"] = 1633608773000
+    path.write_bytes(orjson.dumps(recs))
+    with pytest.raises(InputError, match="column 'timestamp' holds number here but text") as exc:
+        table_of(path)
+    assert exc.value.location == "record 5001"

@@ -7,22 +7,25 @@ timestamp), ``icao24``, ``latitude``, ``longitude``, ``altitude`` (ft, baro),
 ``geoaltitude`` (ft), ``groundspeed`` (kt), ``track``, ``vertical_rate``
 (ft/min), ``callsign``, ``squawk``, ``onground``. Already in tailwatch units.
 
-Speed: the records layout is turned into newline-delimited JSON with one
-``bytes.replace`` and parsed by Arrow's multithreaded JSON reader; if that fails
-(pretty-printed JSON, odd strings), orjson parses it instead, which also gives
-the byte offset of a syntax error.
+Speed: the records layout is decompressed and rewritten into newline-delimited
+JSON (``},{`` → ``}\n{``) in pieces of whole records, and each piece is parsed by
+Arrow's JSON reader on a worker thread while the next one is decompressed (no
+polars, whose import alone costs 0.15 s in a fresh process). If that fails
+(pretty-printed JSON, strings holding ``},{``), orjson parses the file instead,
+which also gives the byte offset of a syntax error.
 """
 
 from __future__ import annotations
 
-import io
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import orjson
-import polars as pl
 import pyarrow as pa
+import pyarrow.json as pj
 import pyarrow.parquet as pq
 
 from tailwatch.errors import InputError, Rejects
@@ -38,52 +41,123 @@ COLUMNS = {
 PARQUET_MAGIC = b"PAR1"
 #: Decompressed bytes rewritten to NDJSON at a time (small enough to stay in cache).
 _ND_PIECE = 1 << 20
+#: NDJSON handed to one parser thread at a time (whole records).
+_PARSE_PIECE = 8 << 20
+#: Types of traffic's own columns, so that no piece has to guess them (other columns are inferred).
+_KNOWN = pa.schema([
+    ("timestamp", pa.int64()), ("icao24", pa.string()), ("latitude", pa.float64()),
+    ("longitude", pa.float64()), ("altitude", pa.float64()), ("geoaltitude", pa.float64()),
+    ("groundspeed", pa.float64()), ("track", pa.float64()), ("vertical_rate", pa.float64()),
+    ("callsign", pa.string()), ("squawk", pa.string()), ("onground", pa.bool_()),
+])
 
 
-def _ndjson(path: Path) -> bytes:
-    """Decompress a JSON list of records straight into NDJSON, 1 MiB at a time.
+def _ndjson_pieces(path: Path, target: int | None = None) -> Iterator[bytes]:
+    """Decompress a JSON list of records into NDJSON pieces of about ``target`` bytes.
 
-    Each piece is rewritten (``},{`` → ``}\\n{``) while it is hot in cache, so the 65 MB of
-    quickstart are copied once instead of three times. The outer ``[`` / ``]`` become spaces.
+    Every piece holds whole records, so each can be parsed on its own while the next is
+    being decompressed. The rewrite (``},{`` → ``}\n{``) is done 1 MiB at a time while the
+    bytes are hot in cache; the outer ``[`` / ``]`` are dropped. Raises ``ArrowInvalid``
+    when the file is not a JSON list.
     """
+    target = target or _PARSE_PIECE
     parts: list[bytes] = []
+    size = 0
     carry = b""
+    first = True
     with open_binary(path) as s:
         while True:
             piece = s.read(_ND_PIECE)
             if not piece:
                 break
             buf = carry + piece
+            if first:
+                buf = buf.lstrip()
+                if not buf:
+                    continue
+                if not buf.startswith(b"["):
+                    raise pa.ArrowInvalid("not a JSON list")
+                buf, first = b" " + buf[1:], False
             keep = 2 if buf.endswith(b"},") else 1 if buf.endswith(b"}") else 0
-            carry = buf[len(buf) - keep :] if keep else b""
-            parts.append((buf[: len(buf) - keep] if keep else buf).replace(b"},{", b"}\n{"))
-    parts.append(carry)
-    first = next((i for i, x in enumerate(parts) if x.strip()), None)
-    last = next((i for i in range(len(parts) - 1, -1, -1) if parts[i].strip()), None)
-    if first is None or last is None:
-        raise pa.ArrowInvalid("no content")
-    head, tail = parts[first].lstrip(), parts[last].rstrip()
-    if not head.startswith(b"[") or not tail.endswith(b"]"):
+            out = (buf[: len(buf) - keep] if keep else buf).replace(b"},{", b"}\n{")
+            cut = out.rfind(b"}\n{") + 2  # after the last record boundary (1 when none)
+            if cut > 1:
+                parts.append(out[:cut])
+                size += cut
+                out = out[cut:]
+            carry = out + (buf[len(buf) - keep :] if keep else b"")
+            if size >= target:
+                yield b"".join(parts)
+                parts, size = [], 0
+    tail = carry.rstrip()
+    if first or not tail.endswith(b"]"):
         raise pa.ArrowInvalid("not a JSON list")
-    if first == last:
-        parts[first] = head[1:-1]
-    else:
-        parts[first], parts[last] = head[1:], tail[:-1]
-    return b"".join(parts)
+    parts.append(tail[:-1])
+    last = b"".join(parts)
+    if last.strip():
+        yield last
 
 
-def _records_arrow(nd: bytes) -> pa.Table:
-    """Parse NDJSON records with polars (raises ``ArrowInvalid`` on anything unusual).
+def _parse_piece(nd: bytes) -> pa.Table:
+    """One NDJSON piece → table: traffic's columns with their known types, others inferred.
 
-    Measured fastest here (see docs/benchmarks.md, "Readers"); a string that
-    contains ``},{`` breaks the NDJSON and sends the file to the orjson path.
+    A piece whose values do not fit the known types (say, ISO text times) is parsed again
+    with every type inferred. A known column with no value in the piece is left out (the
+    reader would otherwise invent it, all null, and hide that the file lacks it).
     """
-    if not nd or nd.isspace():
-        return pa.table({})
+    opts = pj.ReadOptions(use_threads=False, block_size=len(nd) + 1)
     try:
-        return pl.read_ndjson(io.BytesIO(nd), infer_schema_length=10_000).to_arrow()
-    except (pl.exceptions.PolarsError, pa.ArrowInvalid) as exc:
-        raise pa.ArrowInvalid(str(exc)) from None
+        table = pj.read_json(pa.BufferReader(nd), read_options=opts, parse_options=pj.ParseOptions(
+            explicit_schema=_KNOWN, unexpected_field_behavior="infer"))
+    except pa.ArrowInvalid:
+        return pj.read_json(pa.BufferReader(nd), read_options=opts)
+    absent = [c for c in _KNOWN.names if table.column(c).null_count == table.num_rows]
+    return table.drop_columns(absent) if absent else table
+
+
+def _records_arrow(path: Path) -> pa.Table:
+    """A JSON list of records → table, decompressing and parsing at the same time.
+
+    Pieces are parsed by Arrow's JSON reader on worker threads (it releases the GIL) while
+    this thread decompresses the next piece. Raises ``ArrowInvalid`` on anything unusual
+    (for example a string containing ``},{``), and the caller falls back to orjson.
+    """
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        futures = [pool.submit(_parse_piece, nd) for nd in _ndjson_pieces(path)]
+        tables = [f.result() for f in futures]
+    if not tables:
+        return pa.table({})
+    # a column missing from a piece is null there; a column null in one piece takes the type of the others
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _kind(value: object) -> str:
+    """JSON kind of a value: number, text, boolean, object or list."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    return "object" if isinstance(value, dict) else "list" if isinstance(value, list) else type(value).__name__
+
+
+def _from_records(records: list[dict[str, object]], path: str) -> pa.Table:
+    """Records → table; a column whose values change kind (number here, text there) is an
+    ``InputError`` naming the column and the first record where it changes."""
+    try:
+        return pa.Table.from_pylist(records)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        first: dict[str, str] = {}
+        for i, rec in enumerate(records):
+            for key, value in rec.items():
+                if value is None:
+                    continue
+                kind = first.setdefault(key, _kind(value))
+                if _kind(value) != kind:
+                    raise InputError(path, f"record {i + 1}", f"column {key!r} holds {_kind(value)} here "
+                                     f"but {kind} in earlier records") from None
+        raise InputError(path, "byte 0", f"records do not fit one table: {exc}") from None
 
 
 def _columns_table(obj: dict[str, object], path: str) -> pa.Table:
@@ -136,8 +210,8 @@ class TrafficReader:
             raise InputError(p, "byte 0", "binary data, not traffic JSON (NUL bytes)")
         if head.lstrip().startswith(b"["):
             try:
-                return _records_arrow(_ndjson(path)), None
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                return _records_arrow(path), None
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
                 pass
         raw, _ = read_all(path)
         try:
@@ -148,8 +222,8 @@ class TrafficReader:
             cut = raw.rfind(b"},", 0, exc.pos)
             if raw.lstrip().startswith(b"[") and cut > 0:
                 try:
-                    return pa.Table.from_pylist(orjson.loads(raw[: cut + 1] + b"]")), err
-                except (orjson.JSONDecodeError, pa.ArrowInvalid):
+                    return _from_records(orjson.loads(raw[: cut + 1] + b"]"), p), err
+                except (orjson.JSONDecodeError, InputError):
                     pass
             return pa.table({}), err
         if isinstance(obj, list):
@@ -158,7 +232,7 @@ class TrafficReader:
                 rejects.add("not a JSON object", p, f"record {i + 1}")
             if len(bad) > rejects.keep:
                 rejects.add("not a JSON object", p, f"record {bad[rejects.keep] + 1}", n=len(bad) - rejects.keep)
-            return pa.Table.from_pylist([r for r in obj if isinstance(r, dict)]), None
+            return _from_records([r for r in obj if isinstance(r, dict)], p), None
         if isinstance(obj, dict):
             return _columns_table(obj, p), None
         raise InputError(p, "byte 0", "JSON is neither a list of records nor a columns object")
