@@ -137,10 +137,26 @@ def icao_ints(hexes: pa.Array) -> tuple[npt.NDArray[np.int32], BoolArray, BoolAr
 
     A leading ``~`` (readsb's non-ICAO marker) is stripped and reported in ``non_icao``.
 
-    >>> v, ok, non = icao_ints(pa.array(["062f01", "~AE503D", "xyz", None]))
+    >>> v, ok, non = icao_ints(pa.array(["062f01", "~AE503D", "xyz", None, "062f01"]))
     >>> v.tolist(), ok.tolist(), non.tolist()
-    ([405249, 11423805, 0, 0], [True, True, False, False], [False, True, False, False])
+    ([405249, 11423805, 0, 0, 405249], [True, True, False, False, True], [False, True, False, False, False])
+
+    Each distinct text is parsed once (an aircraft's address repeats in every row).
     """
+    if isinstance(hexes, pa.ChunkedArray):
+        hexes = hexes.combine_chunks()
+    enc = pc.dictionary_encode(hexes.cast(pa.string()))
+    vals_u, ok_u, non_u = _icao_distinct(enc.dictionary)
+    idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    known = idx >= 0
+    idx = np.where(known, idx, 0)
+    if not len(vals_u):  # every row null
+        return np.zeros(len(idx), np.int32), np.zeros(len(idx), np.bool_), np.zeros(len(idx), np.bool_)
+    return (np.where(known, vals_u[idx], 0).astype(np.int32), known & ok_u[idx], known & non_u[idx])
+
+
+def _icao_distinct(hexes: pa.Array) -> tuple[npt.NDArray[np.int32], BoolArray, BoolArray]:
+    """:func:`icao_ints` on the distinct texts, row by row."""
     s = hexes.cast(pa.string())
     non_icao = pc.fill_null(pc.starts_with(s, "~"), False).to_numpy(zero_copy_only=False)
     s = pc.utf8_trim(pc.utf8_ltrim(s, "~"), " ")
