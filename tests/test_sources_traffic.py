@@ -113,7 +113,7 @@ def test_ndjson_rewrite_across_pieces(shared_data: Path, tmp_path: Path, monkeyp
         raw = path.read_bytes()
     monkeypatch.setattr(traffic, "_ND_PIECE", piece)
     records = orjson.loads(raw)
-    pieces = list(traffic._ndjson_pieces(path, target))
+    pieces = [nd for nd, _ in traffic._ndjson_pieces(path, target)]
     assert b"".join(pieces).strip() == raw.strip()[1:-1].replace(b"},{", b"}\n{").strip()
     assert sum(len(orjson.loads(b"[" + p.strip().replace(b"\n", b",") + b"]")) for p in pieces) == len(records)
     if target < len(raw) // 4:
@@ -150,3 +150,25 @@ def test_pieces_with_other_types_and_late_columns(shared_data: Path, tmp_path: P
     with pytest.raises(InputError, match="column 'timestamp' holds number here but text") as exc:
         table_of(path)
     assert exc.value.location == "record 5001"
+
+
+def test_fallback_part_way_gives_every_record_once(shared_data: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # A text holding "},{" breaks the NDJSON rewrite of its piece: the pieces before it are
+    # already positions, orjson reads the rest, and no record is given twice or lost.
+    from tailwatch.sources import traffic
+
+    zurich = shared_data / TS / "onground/zurich_airport.json.gz"
+    recs = orjson.loads(gzip.decompress(zurich.read_bytes()))
+    recs[12_000]["callsign"] = "AB},{C"
+    path = tmp_path / "odd.json"
+    path.write_bytes(orjson.dumps(recs))
+    monkeypatch.setattr(traffic, "_PARSE_PIECE", 300_000)
+    rejects = Rejects()
+    chunks = list(get_reader("traffic").read(path, rejects))
+    assert len(chunks) > 2  # some pieces came through the fast path before the fallback
+    t = pa.Table.from_batches([c.batch for c in chunks])
+    ref, _ = table_of(zurich)
+    assert rejects.total == 0 and t.num_rows == len(recs)
+    assert t.column("time").equals(ref.column("time")) and t.column("icao24").equals(ref.column("icao24"))
+    assert t.column("callsign")[12_000].as_py() == "AB},{C"

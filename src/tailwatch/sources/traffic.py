@@ -18,8 +18,9 @@ which also gives the byte offset of a syntax error.
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -52,11 +53,12 @@ _KNOWN = pa.schema([
 ])
 
 
-def _ndjson_pieces(path: Path, target: int | None = None) -> Iterator[bytes]:
+def _ndjson_pieces(path: Path, target: int | None = None) -> Iterator[tuple[bytes, int]]:
     """Decompress a JSON list of records into NDJSON pieces of about ``target`` bytes.
 
-    Every piece holds whole records, so each can be parsed on its own while the next is
-    being decompressed. The rewrite (``},{`` → ``}\n{``) is done 1 MiB at a time while the
+    Yields each piece with the bytes of the file on disk consumed so far. Every piece
+    holds whole records, so each can be parsed on its own while the next is being
+    decompressed. The rewrite (``},{`` → ``}\n{``) is done 1 MiB at a time while the
     bytes are hot in cache; the outer ``[`` / ``]`` are dropped. Raises ``ArrowInvalid``
     when the file is not a JSON list.
     """
@@ -87,48 +89,68 @@ def _ndjson_pieces(path: Path, target: int | None = None) -> Iterator[bytes]:
                 out = out[cut:]
             carry = out + (buf[len(buf) - keep :] if keep else b"")
             if size >= target:
-                yield b"".join(parts)
+                yield b"".join(parts), s.compressed_pos
                 parts, size = [], 0
+        consumed = s.compressed_pos
     tail = carry.rstrip()
     if first or not tail.endswith(b"]"):
         raise pa.ArrowInvalid("not a JSON list")
     parts.append(tail[:-1])
     last = b"".join(parts)
     if last.strip():
-        yield last
+        yield last, consumed
 
 
-def _parse_piece(nd: bytes) -> pa.Table:
-    """One NDJSON piece → table: traffic's columns with their known types, others inferred.
+def _schema_of(nd: bytes) -> pa.Schema:
+    """Known types for the traffic columns the first record has (others are inferred)."""
+    line = nd.lstrip().split(b"\n", 1)[0]
+    try:
+        first = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        raise pa.ArrowInvalid("first record is not one line of JSON") from None
+    if not isinstance(first, dict):
+        raise pa.ArrowInvalid("first record is not an object")
+    return pa.schema([f for f in _KNOWN if f.name in first])
+
+
+def _parse_piece(nd: bytes, schema: pa.Schema) -> pa.Table:
+    """One NDJSON piece → table: the known columns with their types, others inferred.
 
     A piece whose values do not fit the known types (say, ISO text times) is parsed again
-    with every type inferred. A known column with no value in the piece is left out (the
-    reader would otherwise invent it, all null, and hide that the file lacks it).
+    with every type inferred.
     """
     opts = pj.ReadOptions(use_threads=False, block_size=len(nd) + 1)
     try:
-        table = pj.read_json(pa.BufferReader(nd), read_options=opts, parse_options=pj.ParseOptions(
-            explicit_schema=_KNOWN, unexpected_field_behavior="infer"))
+        return pj.read_json(pa.BufferReader(nd), read_options=opts, parse_options=pj.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="infer"))
     except pa.ArrowInvalid:
         return pj.read_json(pa.BufferReader(nd), read_options=opts)
-    absent = [c for c in _KNOWN.names if table.column(c).null_count == table.num_rows]
-    return table.drop_columns(absent) if absent else table
 
 
-def _records_arrow(path: Path) -> pa.Table:
-    """A JSON list of records → table, decompressing and parsing at the same time.
+def _parsed_pieces(path: Path) -> Iterator[tuple[pa.Table, int]]:
+    """A JSON list of records as tables of whole records, in file order, with the bytes
+    of the file consumed so far.
 
     Pieces are parsed by Arrow's JSON reader on worker threads (it releases the GIL) while
-    this thread decompresses the next piece. Raises ``ArrowInvalid`` on anything unusual
-    (for example a string containing ``},{``), and the caller falls back to orjson.
+    this thread decompresses the next piece, and a parsed piece is handed on as soon as it
+    is ready, so that turning it into positions overlaps with the parsing of the rest.
+    Raises ``ArrowInvalid`` on anything unusual (for example a string holding ``},{``).
     """
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        futures = [pool.submit(_parse_piece, nd) for nd in _ndjson_pieces(path)]
-        tables = [f.result() for f in futures]
-    if not tables:
-        return pa.table({})
-    # a column missing from a piece is null there; a column null in one piece takes the type of the others
-    return pa.concat_tables(tables, promote_options="permissive")
+    pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
+    pending: deque[tuple[Future[pa.Table], int]] = deque()
+    schema: pa.Schema | None = None
+    try:
+        for nd, consumed in _ndjson_pieces(path):
+            schema = schema if schema is not None else _schema_of(nd)
+            pending.append((pool.submit(_parse_piece, nd, schema), consumed))
+            while pending and pending[0][0].done():
+                future, at = pending.popleft()
+                yield future.result(), at
+        while pending:
+            future, at = pending.popleft()
+            yield future.result(), at
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _kind(value: object) -> str:
@@ -142,20 +164,23 @@ def _kind(value: object) -> str:
     return "object" if isinstance(value, dict) else "list" if isinstance(value, list) else type(value).__name__
 
 
-def _from_records(records: list[dict[str, object]], path: str) -> pa.Table:
-    """Records → table; a column whose values change kind (number here, text there) is an
-    ``InputError`` naming the column and the first record where it changes."""
+def _from_records(records: list[object], path: str, first: int = 1) -> pa.Table:
+    """The records that are JSON objects → table (``records[0]`` being record number
+    ``first`` of the file). A column whose values change kind (number here, text there) is
+    an ``InputError`` naming the column and the first record where it changes."""
     try:
-        return pa.Table.from_pylist(records)
+        return pa.Table.from_pylist([r for r in records if isinstance(r, dict)])
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        first: dict[str, str] = {}
+        kinds: dict[str, str] = {}
         for i, rec in enumerate(records):
+            if not isinstance(rec, dict):
+                continue
             for key, value in rec.items():
                 if value is None:
                     continue
-                kind = first.setdefault(key, _kind(value))
+                kind = kinds.setdefault(key, _kind(value))
                 if _kind(value) != kind:
-                    raise InputError(path, f"record {i + 1}", f"column {key!r} holds {_kind(value)} here "
+                    raise InputError(path, f"record {first + i}", f"column {key!r} holds {_kind(value)} here "
                                      f"but {kind} in earlier records") from None
         raise InputError(path, "byte 0", f"records do not fit one table: {exc}") from None
 
@@ -195,24 +220,11 @@ class TrafficReader:
             return b'"icao24"' in h and b'"timestamp"' in h
         return h.startswith(b'{"') and (h[:200].find(b'"timestamp":{"') >= 0 or h.find(b'"icao24":{"') >= 0)
 
-    def table(self, path: Path, rejects: Rejects) -> tuple[pa.Table, InputError | None]:
-        """The whole file as an Arrow table, plus the error that cut it short, if any."""
+    def _slow_table(self, path: Path, rejects: Rejects, skip: int) -> tuple[pa.Table, InputError | None]:
+        """The file parsed whole with orjson, leaving out its first ``skip`` records: the
+        path for pandas' columns layout, pretty-printed or damaged files. Returns the table
+        and the error that cut it short, if any."""
         p = str(path)
-        with open(path, "rb") as f:
-            magic = f.read(4)
-        if magic == PARQUET_MAGIC:
-            try:
-                return pq.read_table(path), None
-            except Exception as exc:
-                raise InputError(p, "byte 0", f"unreadable Parquet: {exc}") from None
-        head = read_head(path, 4096)
-        if b"\x00" in head:
-            raise InputError(p, "byte 0", "binary data, not traffic JSON (NUL bytes)")
-        if head.lstrip().startswith(b"["):
-            try:
-                return _records_arrow(path), None
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-                pass
         raw, _ = read_all(path)
         try:
             obj = orjson.loads(raw)
@@ -222,29 +234,61 @@ class TrafficReader:
             cut = raw.rfind(b"},", 0, exc.pos)
             if raw.lstrip().startswith(b"[") and cut > 0:
                 try:
-                    return _from_records(orjson.loads(raw[: cut + 1] + b"]"), p), err
+                    return _from_records(orjson.loads(raw[: cut + 1] + b"]")[skip:], p, skip + 1), err
                 except (orjson.JSONDecodeError, InputError):
                     pass
             return pa.table({}), err
         if isinstance(obj, list):
-            bad = [i for i, r in enumerate(obj) if not isinstance(r, dict)]
+            bad = [i for i, r in enumerate(obj) if i >= skip and not isinstance(r, dict)]
             for i in bad[: rejects.keep]:
                 rejects.add("not a JSON object", p, f"record {i + 1}")
             if len(bad) > rejects.keep:
                 rejects.add("not a JSON object", p, f"record {bad[rejects.keep] + 1}", n=len(bad) - rejects.keep)
-            return _from_records([r for r in obj if isinstance(r, dict)], p), None
+            return _from_records(obj[skip:], p, skip + 1), None
         if isinstance(obj, dict):
             return _columns_table(obj, p), None
         raise InputError(p, "byte 0", "JSON is neither a list of records nor a columns object")
 
     def read(self, path: Path, rejects: Rejects, chunk_rows: int = 500_000) -> Iterator[Chunk]:
-        """Yield ``POSITIONS`` chunks (missing columns → ``InputError`` naming them)."""
+        """Yield ``POSITIONS`` chunks (missing columns → ``InputError`` naming them).
+
+        A list of records is read piece by piece (see :func:`_parsed_pieces`); if a piece
+        cannot be read that way, the rest of the file goes through orjson, with no record
+        given twice.
+        """
         p = str(path)
-        table, err = self.table(path, rejects)
         size = path.stat().st_size
-        if table.num_rows or err is None:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+        if magic == PARQUET_MAGIC:
+            try:
+                table = pq.read_table(path)
+            except Exception as exc:
+                raise InputError(p, "byte 0", f"unreadable Parquet: {exc}") from None
             require(table, ["timestamp", "icao24"], p)
             for b in tabular_positions(table, COLUMNS, {}, self.name, p, rejects, chunk_rows=chunk_rows):
+                yield Chunk("positions", b, size)
+            return
+        head = read_head(path, 4096)
+        if b"\x00" in head:
+            raise InputError(p, "byte 0", "binary data, not traffic JSON (NUL bytes)")
+        done = 0  # records already given as positions
+        if head.lstrip().startswith(b"["):
+            try:
+                for table, at in _parsed_pieces(path):
+                    require(table, ["timestamp", "icao24"], p)
+                    for b in tabular_positions(table, COLUMNS, {}, self.name, p, rejects, first=done + 1,
+                                               chunk_rows=chunk_rows):
+                        yield Chunk("positions", b, at)
+                    done += table.num_rows
+                return
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                pass
+        table, err = self._slow_table(path, rejects, done)
+        if table.num_rows or err is None:
+            require(table, ["timestamp", "icao24"], p)
+            for b in tabular_positions(table, COLUMNS, {}, self.name, p, rejects, first=done + 1,
+                                       chunk_rows=chunk_rows):
                 yield Chunk("positions", b, size)
         if err is not None:
             raise err
