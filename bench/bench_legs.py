@@ -6,7 +6,10 @@
 
 ``quickstart``: ``../shared/data/traffic_samples/collections/quickstart.json.gz``, end to end
 (load the .json.gz, split into flights/legs, airports at both ends) in fresh processes, so
-peak RSS (``ru_maxrss``) is per tool.  traffic runs its idiomatic pipeline:
+peak RSS (``ru_maxrss``) is per tool. The tailwatch process is set up as the ``tailwatch``
+command sets up its own (``tailwatch.cli.process.tune_allocator``: glibc keeps column-sized
+temporaries in its heap); a second tailwatch run per round, without that set-up, gives the
+numbers of a plain Python process using the API, printed as extra rows.  traffic runs its idiomatic pipeline:
 ``Traffic.from_file``, ``iterate(by="10 min")``, ``infer_airport("takeoff")`` and
 ``infer_airport("landing")`` per flight, with its airport table made offline from
 airportsdata (see make_traffic_reference.py).  Stages are timed inside each process.
@@ -39,8 +42,12 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def worker_tailwatch(path: str) -> dict[str, float]:
-    """tailwatch end to end in this (fresh) process."""
+def worker_tailwatch(path: str, tuned: bool) -> dict[str, float]:
+    """tailwatch end to end in this (fresh) process (set up as the ``tailwatch`` command does if ``tuned``)."""
+    if tuned:
+        from tailwatch.cli.process import tune_allocator
+
+        tune_allocator()
     t0 = time.perf_counter()
     import pyarrow as pa
 
@@ -113,10 +120,12 @@ def bench_quickstart(runs: int) -> None:
     peer_script = HERE / ".peer_legs_worker.py"
     peer_script.write_text(PEER_CODE)
     tw: list[dict[str, float]] = []
+    plain: list[dict[str, float]] = []
     tr: list[dict[str, float]] = []
     _run([str(MY_PY), __file__, "worker", str(QUICKSTART)])  # warm the page cache
     for i in range(runs):
         tw.append(_run([str(MY_PY), __file__, "worker", str(QUICKSTART)]))
+        plain.append(_run([str(MY_PY), __file__, "worker", str(QUICKSTART), "--plain"]))
         tr.append(_run([str(PEER_PY), str(peer_script), str(QUICKSTART), str(HERE)]))
         print(f"run {i + 1}: tailwatch {tw[-1]['pipeline_s']:.2f} s, traffic {tr[-1]['pipeline_s']:.2f} s", flush=True)
 
@@ -142,6 +151,11 @@ def bench_quickstart(runs: int) -> None:
         print(f"{name:40s} {a:11.3f}s {b:11.3f}s {b / a:7.1f}x   {a1:13.3f}s {b1:8.3f}s {b1 / a1:6.1f}x")
     print(f"{'peak RSS (MiB)':40s} {med(tw, 'peak_rss_mib'):12.0f} {med(tr, 'peak_rss_mib'):12.0f} "
           f"{med(tr, 'peak_rss_mib') / med(tw, 'peak_rss_mib'):7.1f}x")
+    print("plain Python process (API, no tune_allocator):")
+    for name, ka, kb in keys[2:4]:
+        a, b, a1, b1 = med(plain, ka), med(tr, kb), best(plain, ka), best(tr, kb)
+        print(f"  {name:38s} {a:11.3f}s {b:11.3f}s {b / a:7.1f}x   {a1:13.3f}s {b1:8.3f}s {b1 / a1:6.1f}x")
+    print(f"  {'peak RSS (MiB)':38s} {med(plain, 'peak_rss_mib'):12.0f}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores)")
     peer_script.unlink(missing_ok=True)
 
@@ -213,6 +227,7 @@ def main() -> None:
     lg.add_argument("--memory-limit", default="1GB", help="DuckDB memory limit of the store (default 1GB)")
     w = sub.add_parser("worker")
     w.add_argument("path")
+    w.add_argument("--plain", action="store_true", help="no tune_allocator (a plain Python process)")
     wl = sub.add_parser("worker-large")
     wl.add_argument("store")
     wl.add_argument("memory_limit")
@@ -222,7 +237,7 @@ def main() -> None:
     elif a.cmd == "large":
         bench_large(a.rows, a.dir, a.keep, a.memory_limit or None)
     elif a.cmd == "worker":
-        print(json.dumps(worker_tailwatch(a.path)))
+        print(json.dumps(worker_tailwatch(a.path, tuned=not a.plain)))
     else:
         print(json.dumps(worker_large(a.store, a.memory_limit or None)))
 

@@ -37,8 +37,10 @@ def main() -> None:
     """
     import sys
 
+    from tailwatch.cli.process import tune_allocator
     from tailwatch.errors import TailwatchError
 
+    tune_allocator()
     _register()
     try:
         app(standalone_mode=True)
