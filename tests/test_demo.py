@@ -24,7 +24,8 @@ C130 = 0x062F01
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("demo")
     _register()
-    result = CliRunner().invoke(app, ["demo", "--out", str(out)])
+    # a narrow terminal: the paths and the suggested command must still come out whole
+    result = CliRunner().invoke(app, ["demo", "--out", str(out)], env={"COLUMNS": "60"})
     assert result.exit_code == 0, result.output
     truth = load_truth(out / "capture" / "truth.json")
     from tailwatch.store import open_store
@@ -84,6 +85,19 @@ def test_demo_writes_a_simulated_dossier(demo: dict) -> None:
     assert len(doc["legs"]) == demo["store"].derived("legs", icao24=C130).num_rows
     assert (demo["out"] / "dossier" / "dossier.kml").stat().st_size > 0
     assert "SIMULATED" in demo["output"]
+
+
+def test_demo_suggests_a_command_that_runs(demo: dict) -> None:
+    import shlex
+
+    line = next(ln for ln in demo["output"].splitlines() if ln.startswith("try: tailwatch "))
+    args = shlex.split(line.removeprefix("try: tailwatch "))
+    assert args[-2:] == ["--store", str(demo["out"] / "store")]
+    result = CliRunner().invoke(app, [*args, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    legs = json.loads(result.stdout)
+    assert len(legs) == demo["store"].derived("legs", icao24=C130).num_rows > 0
+    assert {leg["icao24"] for leg in legs} == {"062F01"}
 
 
 def test_demo_store_answers_registration_queries_without_databases(demo: dict, tmp_path: Path,

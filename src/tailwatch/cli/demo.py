@@ -70,9 +70,11 @@ def register(app: typer.Typer) -> None:
         for claim, verdict in zip(result.claims, result.verdicts, strict=True):
             vt.add_row(claim.statement, str(verdict.verdict), verdict.reason)
         console.print(vt)
-        console.print(f"claims check: {result.verify_md}")
-        console.print(f"dossier: [bold]{result.report['html']}[/bold] (KML: {result.report['kml']})")
-        console.print(f"store: {result.store}  — try: tailwatch legs --aircraft 5U-MBH --store {result.store}")
+        # paths and commands stay whole on one line (copyable), whatever the terminal width
+        console.print(f"claims check: {result.verify_md}", soft_wrap=True)
+        console.print(f"dossier: [bold]{result.report['html']}[/bold] (KML: {result.report['kml']})", soft_wrap=True)
+        console.print(f"store: {result.store}", soft_wrap=True)
+        console.print(f"try: tailwatch legs --aircraft 5U-MBH --store {result.store}", soft_wrap=True)
 
     @app.command("build")
     def build_cmd(

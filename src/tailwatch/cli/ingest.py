@@ -239,7 +239,8 @@ def register(app: typer.Typer) -> None:
                 Console().print(
                     f"{report.rows_stored:,} rows stored from {stored} file(s); {report.duplicates:,} duplicates"
                     f" skipped; {skipped} file(s) already in the store; {failed} failed;"
-                    f" {report.rejects.total:,} inputs rejected. Store: {st.root}", highlight=False)
+                    f" {report.rejects.total:,} inputs rejected.", highlight=False)
+                Console().print(f"Store: {st.root}", highlight=False, soft_wrap=True)
         if not report.ok:
             raise typer.Exit(1)
 

@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
             table.add_row(meta["path"], str(meta["records"]), str(meta["bytes"]), meta["first_frame"] or "",
                           meta["last_frame"] or "")
         Console().print(table)
-        Console().print(f"ground truth: {folder / 'truth.json'}")
+        Console().print(f"ground truth: {folder / 'truth.json'}", soft_wrap=True)
         Console().print("next, for each receiver (its --reference places the surface positions, so legs "
                         "see the landings; a plain `tailwatch ingest FOLDER` misses many of them):")
         sites = {r.id: r for r in scn.receivers}
