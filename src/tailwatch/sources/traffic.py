@@ -69,7 +69,12 @@ def _ndjson_pieces(path: Path, target: int | None = None) -> Iterator[tuple[byte
     first = True
     with open_binary(path) as s:
         while True:
-            piece = s.read(_ND_PIECE)
+            try:
+                piece = s.read(_ND_PIECE)
+            except InputError:  # damaged gzip: the whole records before the damage still count
+                if parts:
+                    yield b"".join(parts), s.compressed_pos
+                raise
             if not piece:
                 break
             buf = carry + piece
@@ -134,18 +139,25 @@ def _parsed_pieces(path: Path) -> Iterator[tuple[pa.Table, int]]:
     Pieces are parsed by Arrow's JSON reader on worker threads (it releases the GIL) while
     this thread decompresses the next piece, and a parsed piece is handed on as soon as it
     is ready, so that turning it into positions overlaps with the parsing of the rest.
-    Raises ``ArrowInvalid`` on anything unusual (for example a string holding ``},{``).
+    Raises ``ArrowInvalid`` on anything unusual (for example a string holding ``},{``), and
+    the ``InputError`` of a damaged gzip after the records before the damage.
     """
     pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
     pending: deque[tuple[Future[pa.Table], int]] = deque()
     schema: pa.Schema | None = None
     try:
-        for nd, consumed in _ndjson_pieces(path):
-            schema = schema if schema is not None else _schema_of(nd)
-            pending.append((pool.submit(_parse_piece, nd, schema), consumed))
-            while pending and pending[0][0].done():
+        try:
+            for nd, consumed in _ndjson_pieces(path):
+                schema = schema if schema is not None else _schema_of(nd)
+                pending.append((pool.submit(_parse_piece, nd, schema), consumed))
+                while pending and pending[0][0].done():
+                    future, at = pending.popleft()
+                    yield future.result(), at
+        except InputError:  # a damaged gzip: hand on what was parsed before the damage, then say so
+            while pending:
                 future, at = pending.popleft()
                 yield future.result(), at
+            raise
         while pending:
             future, at = pending.popleft()
             yield future.result(), at
