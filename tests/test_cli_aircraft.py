@@ -84,7 +84,9 @@ def test_db_status(app: typer.Typer, db: Path, shared_data: Path) -> None:
     loaded = {r["database"]: r["file"] for r in rows[1:]}
     assert loaded == {"plane-alert-db": "17198 aircraft rows loaded", "vrs-standing-data": "16873 aircraft rows loaded",
                       "dump1090-fa": "354852 aircraft rows loaded"}
-    assert CliRunner().invoke(app, ["db", "status", "--db", str(db / "nothing")]).exit_code == 2
+    missing = CliRunner().invoke(app, ["db", "status", "--db", str(db / "nothing")])
+    assert missing.exit_code == 2 and missing.stdout == ""
+    assert f"no databases installed in {db / 'nothing'}" in missing.stderr
 
 
 def test_a_cut_list_says_so(app: typer.Typer, db: Path, tmp_path: Path) -> None:

@@ -147,8 +147,11 @@ def test_cli_update_through_a_mirror(server: tuple[str, Path], tmp_path: Path, m
     app = typer.Typer()
     aircraft.register(app)
     target = tmp_path / "db"
-    result = CliRunner().invoke(app, ["db", "update", "--db", str(target)])
+    result = CliRunner().invoke(app, ["db", "update", "--db", str(target)], env={"COLUMNS": "40"})
     assert result.exit_code == 0, result.output
+    # the summary names the folder whole on one line, with the rows of each database
+    done = next(ln for ln in result.stdout.splitlines() if ln.startswith("databases installed in "))
+    assert done.startswith(f"databases installed in {target}: ") and "plane-alert-db" in done
     manifest = json.loads((target / "manifest.json").read_text())
     assert manifest["sources"]["vrs-standing-data"]["url"] == f"{base}/mirror/vrs-standing-data/main.tar.gz"
     result = CliRunner().invoke(app, ["aircraft", "HB-JMF", "--db", str(target), "-f", "json"],

@@ -138,13 +138,13 @@ def register(app: typer.Typer) -> None:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
         rows = manifest.get("rows", {})
-        console.print(f"[green]databases installed in {target}[/green]: {n} aircraft "
-                      f"({', '.join(f'{k} {v}' for k, v in rows.items())})" if isinstance(rows, dict) else "")
+        detail = f" ({', '.join(f'{k} {v}' for k, v in rows.items())})" if isinstance(rows, dict) and rows else ""
+        console.print(f"[green]databases installed in {target}[/green]: {n} aircraft{detail}", soft_wrap=True)
         if ident.rejects.total:
             err = messages()
             err.print(f"[yellow]{ident.rejects.total} rows skipped:[/yellow]")
             for s in ident.rejects.samples:
-                console.print(f"[yellow]  {s}[/yellow]")
+                err.print(f"[yellow]  {s}[/yellow]")
 
     @db_app.command("status")
     def db_status(
@@ -159,8 +159,8 @@ def register(app: typer.Typer) -> None:
             messages().print(f"[yellow]note:[/yellow] {note}", highlight=False)
         manifest_path = target / "manifest.json"
         if not manifest_path.exists():
-            Console().print(f"[red]no databases installed in {target}: run `tailwatch db update` "
-                            f"(or `tailwatch db update --from DIR`)[/red]")
+            messages().print(f"[red]no databases installed in {target}: run `tailwatch db update` "
+                             f"(or `tailwatch db update --from DIR`)[/red]")
             raise typer.Exit(2)
         m = json.loads(manifest_path.read_text())
         rows: list[dict[str, Any]] = []
