@@ -76,7 +76,7 @@ def register(app: typer.Typer) -> None:
         console = Console()
         with console.status("building the dossier"):
             paths = make_report(store, aircraft, out, since, until, db)
-        console.print(f"dossier written: [bold]{paths['html']}[/bold]")
+        console.print(f"dossier written: [bold]{paths['html']}[/bold]", soft_wrap=True)
         for key, path in paths.items():
             if key != "html":
-                console.print(f"  {path}")
+                console.print(f"  {path}", soft_wrap=True)
