@@ -191,3 +191,31 @@ def test_damaged_gzip_keeps_the_records_before_the_damage(shared_data: Path, tmp
             rows += c.batch.num_rows
     assert exc.value.location == "byte 3000000"
     assert rows == len(complete) > 100_000
+
+
+@pytest.mark.parametrize("piece", [3, 1 << 20])
+def test_python_json_dumps_layout_takes_the_fast_path(shared_data: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch, piece: int) -> None:
+    # Records written by Python's json.dumps ("}, {" and ": ") are split like pandas' "},{",
+    # including a separator cut between pieces; the orjson fallback is never needed.
+    import json
+
+    from tailwatch.sources import traffic
+
+    zurich = shared_data / TS / "onground/zurich_airport.json.gz"
+    recs = orjson.loads(gzip.decompress(zurich.read_bytes()))
+    if piece < 8:
+        recs = recs[:300]  # 1-byte pieces stay quick
+    path = tmp_path / "dumps.json"
+    path.write_text(json.dumps(recs))
+    ref, _ = table_of(zurich)
+    monkeypatch.setattr(traffic, "_ND_PIECE", piece)
+
+    def no_fallback(*_: object) -> None:
+        raise AssertionError("fell back to orjson")
+
+    monkeypatch.setattr(traffic.TrafficReader, "_slow_table", no_fallback)
+    t, rejects = table_of(path)
+    assert rejects.total == 0 and t.num_rows == len(recs)
+    assert t.column("time").equals(ref.column("time").slice(0, len(recs)))
+    assert t.column("lat").equals(ref.column("lat").slice(0, len(recs)))

@@ -58,8 +58,9 @@ def _ndjson_pieces(path: Path, target: int | None = None) -> Iterator[tuple[byte
 
     Yields each piece with the bytes of the file on disk consumed so far. Every piece
     holds whole records, so each can be parsed on its own while the next is being
-    decompressed. The rewrite (``},{`` → ``}\n{``) is done 1 MiB at a time while the
-    bytes are hot in cache; the outer ``[`` / ``]`` are dropped. Raises ``ArrowInvalid``
+    decompressed. The rewrite (``},{`` → ``}\n{``, or ``}, {`` when the file is written
+    that way) is done 1 MiB at a time while the bytes are hot in cache; the outer ``[`` /
+    ``]`` are dropped. Raises ``ArrowInvalid``
     when the file is not a JSON list.
     """
     target = target or _PARSE_PIECE
@@ -67,6 +68,7 @@ def _ndjson_pieces(path: Path, target: int | None = None) -> Iterator[tuple[byte
     size = 0
     carry = b""
     first = True
+    sep: bytes | None = None
     with open_binary(path) as s:
         while True:
             try:
@@ -85,8 +87,16 @@ def _ndjson_pieces(path: Path, target: int | None = None) -> Iterator[tuple[byte
                 if not buf.startswith(b"["):
                     raise pa.ArrowInvalid("not a JSON list")
                 buf, first = b" " + buf[1:], False
-            keep = 2 if buf.endswith(b"},") else 1 if buf.endswith(b"}") else 0
-            out = (buf[: len(buf) - keep] if keep else buf).replace(b"},{", b"}\n{")
+            if sep is None:  # pandas writes "},{", Python's json.dumps "}, {": the first one tells
+                i = buf.find(b"},")
+                if 0 <= i < len(buf) - 2:
+                    sep = b"}, {" if buf[i + 2 : i + 3] == b" " else b"},{"
+            # a separator cut by the piece's end waits for the next piece
+            pattern = sep or b"}, {"
+            keep = next((k for k in range(len(pattern) - 1, 0, -1) if buf.endswith(pattern[:k])), 0)
+            out = buf[: len(buf) - keep] if keep else buf
+            if sep is not None:
+                out = out.replace(sep, b"}\n{")
             cut = out.rfind(b"}\n{") + 2  # after the last record boundary (1 when none)
             if cut > 1:
                 parts.append(out[:cut])
