@@ -13,7 +13,7 @@ from rich.table import Table
 
 from tailwatch import paths
 from tailwatch.cli.context import _not_hex_hint
-from tailwatch.cli.output import FORMAT_OPTION, Format, emit, messages
+from tailwatch.cli.output import FORMAT_OPTION, Format, emit, messages, screen
 from tailwatch.errors import InputError, NoDatabaseError, TailwatchError
 from tailwatch.schema import icao_of
 
@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
         """Who is this aircraft? Every match with each field and the database it came from."""
         from tailwatch.identity import load_identity
 
-        console = Console()
+        console = screen()
         try:
             ident = load_identity(db)
             matches = ident.lookup(query, limit=max(limit, 0) + 1)  # one more: to tell that --limit cut the list
@@ -118,7 +118,7 @@ def register(app: typer.Typer) -> None:
         from tailwatch.identity.update import update_from_folder, update_from_network
 
         target = db or paths.default_db_dir()
-        console = Console()
+        console = screen()
         tasks: dict[str, Any] = {}
         try:
             with _progress() as bar:
@@ -139,7 +139,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2) from None
         rows = manifest.get("rows", {})
         detail = f" ({', '.join(f'{k} {v}' for k, v in rows.items())})" if isinstance(rows, dict) and rows else ""
-        console.print(f"[green]databases installed in {target}[/green]: {n} aircraft{detail}", soft_wrap=True)
+        console.print(f"[green]databases installed in {target}[/green]: {n} aircraft{detail}")
         if ident.rejects.total:
             err = messages()
             err.print(f"[yellow]{ident.rejects.total} rows skipped:[/yellow]")
@@ -202,9 +202,9 @@ def register(app: typer.Typer) -> None:
         try:
             entries = wl.add_entry(path, entry)
         except InputError as exc:
-            Console().print(f"[red]{exc}[/red]")
+            screen().print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
-        Console().print(f"watching {entry.key} ({len(entries)} entries in {path})")
+        screen().print(f"watching {entry.key} ({len(entries)} entries in {path})")
 
     @watch_app.command("list")
     def watch_list(file: FileOpt = None, fmt: Format = FORMAT_OPTION) -> None:
@@ -217,7 +217,7 @@ def register(app: typer.Typer) -> None:
             if file is None:
                 entries += wl.read_watchlist(path.with_suffix(".csv"))
         except InputError as exc:
-            Console().print(f"[red]{exc}[/red]")
+            screen().print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
         emit(wl.watch_table(entries), fmt, title=f"watch list ({path})" if fmt is Format.table else None)
 
@@ -229,6 +229,6 @@ def register(app: typer.Typer) -> None:
 
         path = file or wl.default_path()
         if not wl.remove_entry(path, key):
-            Console().print(f"{key} is not in {path}")
+            screen().print(f"{key} is not in {path}")
             raise typer.Exit(1)
-        Console().print(f"removed {key}")
+        screen().print(f"removed {key}")

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextC
 from rich.table import Table
 
 from tailwatch.cli.context import DB_OPTION, STORE_OPTION, existing_store, store_identity
+from tailwatch.cli.output import screen
 
 
 def _progress(console: Console) -> Progress:
@@ -46,7 +47,7 @@ def register(app: typer.Typer) -> None:
         from tailwatch.demo import run_demo
         from tailwatch.paths import default_store
 
-        console = Console()
+        console = screen()
         folder = out or default_store().parent / "demo"
         console.print(f"[bold]tailwatch demo[/bold]: scenario sahel-2023 ([yellow]SIMULATED[/yellow]) into {folder}")
         with _progress(console) as progress:
@@ -70,11 +71,10 @@ def register(app: typer.Typer) -> None:
         for claim, verdict in zip(result.claims, result.verdicts, strict=True):
             vt.add_row(claim.statement, str(verdict.verdict), verdict.reason)
         console.print(vt)
-        # paths and commands stay whole on one line (copyable), whatever the terminal width
-        console.print(f"claims check: {result.verify_md}", soft_wrap=True)
-        console.print(f"dossier: [bold]{result.report['html']}[/bold] (KML: {result.report['kml']})", soft_wrap=True)
-        console.print(f"store: {result.store}", soft_wrap=True)
-        console.print(f"try: tailwatch legs --aircraft 5U-MBH --store {result.store}", soft_wrap=True)
+        console.print(f"claims check: {result.verify_md}")
+        console.print(f"dossier: [bold]{result.report['html']}[/bold] (KML: {result.report['kml']})")
+        console.print(f"store: {result.store}")
+        console.print(f"try: tailwatch legs --aircraft 5U-MBH --store {result.store}")
 
     @app.command("build")
     def build_cmd(
@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
         from tailwatch.analysis.build import build_legs
         from tailwatch.analysis.findings.build import build_findings
 
-        console = Console()
+        console = screen()
         st = existing_store(store)
         ident = store_identity(st, db)
         with _progress(console) as progress:

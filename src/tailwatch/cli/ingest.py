@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import pyarrow as pa
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -21,7 +20,7 @@ from rich.progress import (
 )
 
 from tailwatch.cli.options import parse_time
-from tailwatch.cli.output import FORMAT_OPTION, Format, emit, messages
+from tailwatch.cli.output import FORMAT_OPTION, Format, emit, messages, screen
 
 if TYPE_CHECKING:
     from tailwatch.store import IngestReport, Store
@@ -216,8 +215,7 @@ def register(app: typer.Typer) -> None:
         err = messages()
         for f in report.files:
             if f.error:
-                err.print(f"[yellow]warning:[/yellow] {_drop_explanations(f.error)}", highlight=False,
-                          soft_wrap=True)
+                err.print(f"[yellow]warning:[/yellow] {_drop_explanations(f.error)}", highlight=False)
         if summary is Format.json:
             doc = {
                 "files": files_table(report, receiver).to_pylist(),
@@ -236,11 +234,11 @@ def register(app: typer.Typer) -> None:
                 stored = sum(1 for f in report.files if f.status == "stored")
                 skipped = sum(1 for f in report.files if f.status == "skipped")
                 failed = sum(1 for f in report.files if f.status == "failed")
-                Console().print(
+                screen().print(
                     f"{report.rows_stored:,} rows stored from {stored} file(s); {report.duplicates:,} duplicates"
                     f" skipped; {skipped} file(s) already in the store; {failed} failed;"
                     f" {report.rejects.total:,} inputs rejected.", highlight=False)
-                Console().print(f"Store: {st.root}", highlight=False, soft_wrap=True)
+                screen().print(f"Store: {st.root}", highlight=False)
         if not report.ok:
             raise typer.Exit(1)
 

@@ -36,6 +36,15 @@ class Format(enum.StrEnum):
 FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="table, csv, json or parquet")
 
 
+def screen() -> Console:
+    """The stdout console for what a command says besides its listing.
+
+    Like :func:`messages`, its lines never fold, so a path or a suggested command stays
+    one copyable line; tables printed on it still fit the terminal.
+    """
+    return Console(soft_wrap=True)
+
+
 def messages() -> Console:
     """The stderr console for warnings, errors and reject reports.
 

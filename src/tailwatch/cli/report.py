@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import pyarrow as pa
 import typer
-from rich.console import Console
 
 from tailwatch.cli.context import (
     DB_OPTION,
@@ -19,6 +18,7 @@ from tailwatch.cli.context import (
     store_identity,
 )
 from tailwatch.cli.options import parse_time
+from tailwatch.cli.output import screen
 from tailwatch.schema import hex_of
 
 
@@ -73,10 +73,10 @@ def register(app: typer.Typer) -> None:
         db: Annotated[Path | None, DB_OPTION] = None,
     ) -> None:
         """Write an offline dossier: map of legs and stops, timeline, findings with evidence, identity card."""
-        console = Console()
+        console = screen()
         with console.status("building the dossier"):
             paths = make_report(store, aircraft, out, since, until, db)
-        console.print(f"dossier written: [bold]{paths['html']}[/bold]", soft_wrap=True)
+        console.print(f"dossier written: [bold]{paths['html']}[/bold]")
         for key, path in paths.items():
             if key != "html":
-                console.print(f"  {path}", soft_wrap=True)
+                console.print(f"  {path}")

@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tailwatch.cli.output import messages
+from tailwatch.cli.output import messages, screen
 
 CAPTURE_FORMATS = ("beast", "avr", "avr-plain", "sbs")
 
@@ -40,7 +39,7 @@ def register(app: typer.Typer) -> None:
             table.add_column("description", overflow="fold")
             for name in builtin_scenarios():
                 table.add_row(name, load_scenario(name).description)
-            Console().print(table)
+            screen().print(table)
             if scenario is None and not list_:
                 console.print("give a scenario name or YAML path, e.g. `tailwatch simulate sahel-2023`")
                 raise typer.Exit(2)
@@ -67,19 +66,19 @@ def register(app: typer.Typer) -> None:
             except (ValueError, OSError) as e:
                 console.print(f"[red]error:[/red] {folder}: {e}")
                 raise typer.Exit(2) from None
-        Console().print(describe(result))
+        screen().print(describe(result))
         table = Table(title=f"SIMULATED capture files in {folder}")
         for col in ("file", "records", "bytes", "first frame", "last frame (= mtime)"):
             table.add_column(col)
         for meta in files.values():
             table.add_row(meta["path"], str(meta["records"]), str(meta["bytes"]), meta["first_frame"] or "",
                           meta["last_frame"] or "")
-        Console().print(table)
-        Console().print(f"ground truth: {folder / 'truth.json'}", soft_wrap=True)
-        Console().print("next, for each receiver (its --reference places the surface positions, so legs "
+        screen().print(table)
+        screen().print(f"ground truth: {folder / 'truth.json'}")
+        screen().print("next, for each receiver (its --reference places the surface positions, so legs "
                         "see the landings; a plain `tailwatch ingest FOLDER` misses many of them):")
         sites = {r.id: r for r in scn.receivers}
         for rid, meta in files.items():
             site = sites[rid]
-            Console().print(f"  tailwatch ingest {folder / meta['path']} --receiver {rid} "
-                            f"--reference {site.lat:g},{site.lon:g}", soft_wrap=True)
+            screen().print(f"  tailwatch ingest {folder / meta['path']} --receiver {rid} "
+                            f"--reference {site.lat:g},{site.lon:g}")
