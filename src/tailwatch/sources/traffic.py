@@ -155,6 +155,7 @@ def _parsed_pieces(path: Path) -> Iterator[tuple[pa.Table, int]]:
     pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
     pending: deque[tuple[Future[pa.Table], int]] = deque()
     schema: pa.Schema | None = None
+    damage: InputError | None = None
     try:
         try:
             for nd, consumed in _ndjson_pieces(path):
@@ -163,14 +164,13 @@ def _parsed_pieces(path: Path) -> Iterator[tuple[pa.Table, int]]:
                 while pending and pending[0][0].done():
                     future, at = pending.popleft()
                     yield future.result(), at
-        except InputError:  # a damaged gzip: hand on what was parsed before the damage, then say so
-            while pending:
-                future, at = pending.popleft()
-                yield future.result(), at
-            raise
+        except InputError as exc:  # a damaged gzip: hand on what was parsed before the damage, then say so
+            damage = exc
         while pending:
             future, at = pending.popleft()
             yield future.result(), at
+        if damage is not None:
+            raise damage
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -200,9 +200,10 @@ def _from_records(records: list[object], path: str, first: int = 1) -> pa.Table:
             for key, value in rec.items():
                 if value is None:
                     continue
-                kind = kinds.setdefault(key, _kind(value))
-                if _kind(value) != kind:
-                    raise InputError(path, f"record {first + i}", f"column {key!r} holds {_kind(value)} here "
+                here = _kind(value)
+                kind = kinds.setdefault(key, here)
+                if here != kind:
+                    raise InputError(path, f"record {first + i}", f"column {key!r} holds {here} here "
                                      f"but {kind} in earlier records") from None
         raise InputError(path, "byte 0", f"records do not fit one table: {exc}") from None
 
@@ -271,6 +272,13 @@ class TrafficReader:
             return _columns_table(obj, p), None
         raise InputError(p, "byte 0", "JSON is neither a list of records nor a columns object")
 
+    def _positions(self, table: pa.Table, path: str, rejects: Rejects, first: int,
+                   chunk_rows: int) -> Iterator[pa.RecordBatch]:
+        """``POSITIONS`` batches of records numbered from ``first`` (missing columns → ``InputError``)."""
+        require(table, ["timestamp", "icao24"], path)
+        yield from tabular_positions(table, COLUMNS, {}, self.name, path, rejects, first=first,
+                                     chunk_rows=chunk_rows)
+
     def read(self, path: Path, rejects: Rejects, chunk_rows: int = 500_000) -> Iterator[Chunk]:
         """Yield ``POSITIONS`` chunks (missing columns → ``InputError`` naming them).
 
@@ -287,8 +295,7 @@ class TrafficReader:
                 table = pq.read_table(path)
             except Exception as exc:
                 raise InputError(p, "byte 0", f"unreadable Parquet: {exc}") from None
-            require(table, ["timestamp", "icao24"], p)
-            for b in tabular_positions(table, COLUMNS, {}, self.name, p, rejects, chunk_rows=chunk_rows):
+            for b in self._positions(table, p, rejects, 1, chunk_rows):
                 yield Chunk("positions", b, size)
             return
         head = read_head(path, 4096)
@@ -298,9 +305,7 @@ class TrafficReader:
         if head.lstrip().startswith(b"["):
             try:
                 for table, at in _parsed_pieces(path):
-                    require(table, ["timestamp", "icao24"], p)
-                    for b in tabular_positions(table, COLUMNS, {}, self.name, p, rejects, first=done + 1,
-                                               chunk_rows=chunk_rows):
+                    for b in self._positions(table, p, rejects, done + 1, chunk_rows):
                         yield Chunk("positions", b, at)
                     done += table.num_rows
                 return
@@ -308,9 +313,7 @@ class TrafficReader:
                 pass
         table, err = self._slow_table(path, rejects, done)
         if table.num_rows or err is None:
-            require(table, ["timestamp", "icao24"], p)
-            for b in tabular_positions(table, COLUMNS, {}, self.name, p, rejects, first=done + 1,
-                                       chunk_rows=chunk_rows):
+            for b in self._positions(table, p, rejects, done + 1, chunk_rows):
                 yield Chunk("positions", b, size)
         if err is not None:
             raise err
