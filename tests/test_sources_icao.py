@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
@@ -39,3 +40,4 @@ def test_icao_ints_chunked_and_all_null() -> None:
     assert vals.tolist() == [0x062F01, 0, 0x062F01] and ok.tolist() == [True, False, True]
     vals, ok, non = icao_ints(pa.nulls(3, pa.string()))
     assert vals.tolist() == [0, 0, 0] and not ok.any() and not non.any()
+    assert vals.dtype == np.int32 and ok.dtype == np.bool_ and non.dtype == np.bool_  # the documented types

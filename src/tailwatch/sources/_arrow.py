@@ -147,12 +147,9 @@ def icao_ints(hexes: pa.Array) -> tuple[npt.NDArray[np.int32], BoolArray, BoolAr
         hexes = hexes.combine_chunks()
     enc = pc.dictionary_encode(hexes.cast(pa.string()))
     vals_u, ok_u, non_u = _icao_distinct(enc.dictionary)
-    idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    known = idx >= 0
-    idx = np.where(known, idx, 0)
-    if not len(vals_u):  # every row null
-        return np.zeros(len(idx), np.int32), np.zeros(len(idx), np.bool_), np.zeros(len(idx), np.bool_)
-    return (np.where(known, vals_u[idx], 0).astype(np.int32), known & ok_u[idx], known & non_u[idx])
+    # null rows point one past the distinct texts, at an entry that is 0 / not ok / not TIS-B
+    idx = pc.fill_null(enc.indices, len(vals_u)).to_numpy(zero_copy_only=False)
+    return np.append(vals_u, np.int32(0))[idx], np.append(ok_u, False)[idx], np.append(non_u, False)[idx]
 
 
 def _icao_distinct(hexes: pa.Array) -> tuple[npt.NDArray[np.int32], BoolArray, BoolArray]:
