@@ -87,11 +87,7 @@ def legs_cmd(
     """Legs and stops of every aircraft, written to OUT/legs and OUT/stops (Parquet)."""
     from tailwatch.analysis.spark import write_legs_spark
 
-    how: Literal["map", "group"] = "group" if method == "group" else "map"
-    if method not in (None, "map", "group"):
-        raise typer.BadParameter("--method is map or group")
-    _check_input(input_path)
-    spark = _session(master, driver_memory, ship)
+    spark, how = _start(input_path, master, driver_memory, ship, method)
     base = out.rstrip("/")
     n_legs, n_stops = _with_progress(
         spark, "legs on Spark", lambda: write_legs_spark(input_path, base, spark=spark, method=how))
@@ -113,11 +109,7 @@ def findings_cmd(
     from tailwatch.analysis.findings.config import load_config
     from tailwatch.analysis.spark import run_findings_spark
 
-    how: Literal["map", "group"] = "group" if method == "group" else "map"
-    if method not in (None, "map", "group"):
-        raise typer.BadParameter("--method is map or group")
-    _check_input(input_path)
-    spark = _session(master, driver_memory, ship)
+    spark, how = _start(input_path, master, driver_memory, ship, method)
     base = out.rstrip("/")
     cfg = load_config(use_default_file=True)
 
@@ -132,9 +124,14 @@ def findings_cmd(
     emit(pa.table({"table": ["findings"], "rows": [n], "path": [f"{base}/findings"]}), fmt, title=None)
 
 
-def _check_input(path: str) -> None:
-    if "://" not in path and not Path(path).exists():
-        raise typer.BadParameter(f"no such file or folder: {path}", param_hint="--input")
+def _start(input_path: str, master: str, driver_memory: str, ship: bool,
+           method: str | None) -> tuple[Any, Literal["map", "group"]]:
+    """Check the options both commands share, then start the Spark session."""
+    if method not in (None, "map", "group"):
+        raise typer.BadParameter("--method is map or group")
+    if "://" not in input_path and not Path(input_path).exists():
+        raise typer.BadParameter(f"no such file or folder: {input_path}", param_hint="--input")
+    return _session(master, driver_memory, ship), "group" if method == "group" else "map"
 
 
 def register(app: typer.Typer) -> None:
