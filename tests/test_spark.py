@@ -166,3 +166,24 @@ def test_cli_spark_legs_on_a_store(spark, shared_data: Path, airports: pa.Table,
     assert rows == {"legs": expected_legs.num_rows, "stops": expected_stops.num_rows}
     written = pq.read_table(out / "legs").select(LEGS.names).cast(LEGS)
     _same(written, expected_legs, ["icao24", "t_start", "leg_id"])
+
+
+@pytest.mark.parametrize("command", ["legs", "findings"])
+def test_cli_spark_bad_options_stop_before_spark_starts(command: str, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from tailwatch.cli import spark as spark_cli
+    from tailwatch.cli.main import _register, app
+
+    def no_session(*_: object) -> None:
+        raise AssertionError("a Spark session was started")
+
+    monkeypatch.setattr(spark_cli, "_session", no_session)
+    _register()
+    runner = CliRunner()
+    bad = runner.invoke(app, ["spark", command, "--input", str(tmp_path), "--out", str(tmp_path / "o"),
+                              "--method", "bogus"])
+    assert bad.exit_code == 2 and "--method is map or group" in bad.output
+    missing = runner.invoke(app, ["spark", command, "--input", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
+    assert missing.exit_code == 2 and "no such file or folder" in missing.output
