@@ -113,6 +113,7 @@ def test_from_folder_verifies_against_manifest(shared_data: Path, tmp_path: Path
     (bad / "plane_alert_db/plane-alert-db.csv").write_bytes(data.replace(b"5U-MBH", b"5U-MBX"))
     with pytest.raises(InputError, match=r"plane-alert-db\.csv.*MANIFEST\.tsv"):
         update_from_folder(bad, tmp_path / "db2")
+    assert not list(tmp_path.glob("db2*"))  # nothing installed, and the half-filled stage is gone
 
 
 def test_refuses_to_replace_a_foreign_folder(shared_data: Path, tmp_path: Path) -> None:

@@ -24,7 +24,8 @@ import shutil
 import tarfile
 import tempfile
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -140,7 +141,11 @@ def _verify(stage: Path) -> dict[str, int]:
     return counts
 
 
-def _install(stage: Path, target: Path, manifest: dict[str, object]) -> None:
+def _install(stage: Path, target: Path, facts: dict[str, object]) -> dict[str, object]:
+    """Check the staged databases, write their manifest (``facts`` plus when and how many
+    rows) and put them in place of ``target``; the manifest is returned."""
+    manifest: dict[str, object] = {"fetched_at": datetime.now(UTC).isoformat(timespec="seconds"), **facts,
+                                   "rows": _verify(stage)}
     (stage / "manifest.json").write_text(json.dumps(manifest, indent=2))
     old = target.with_name(target.name + ".old")
     if old.exists():
@@ -150,6 +155,7 @@ def _install(stage: Path, target: Path, manifest: dict[str, object]) -> None:
     stage.rename(target)
     if old.exists():
         shutil.rmtree(old)
+    return manifest
 
 
 def _stage(target: Path) -> Path:
@@ -161,11 +167,21 @@ def _stage(target: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=target.name + ".new-", dir=target.parent))
 
 
+@contextmanager
+def _staged(target: Path) -> Iterator[Path]:
+    """A fresh folder beside ``target`` to fill; removed again if filling it fails."""
+    stage = _stage(target)
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
 def update_from_network(target: Path, base_urls: Mapping[str, str] | None = None,
                         progress: Progress | None = None) -> dict[str, object]:
     """Download every database into ``target`` (replacing it only when all went well)."""
-    stage = _stage(target)
-    try:
+    with _staged(target) as stage:
         sources: dict[str, object] = {}
         for remote in REMOTES:
             url = _url_for(remote, base_urls)
@@ -182,21 +198,19 @@ def update_from_network(target: Path, base_urls: Mapping[str, str] | None = None
                     info = download(url, archive, remote.name, progress)
                     info["files"] = _extract(archive, remote.members, stage)
                 sources[remote.name] = info
-        manifest: dict[str, object] = {"fetched_at": datetime.now(UTC).isoformat(timespec="seconds"), "from": "network",
-                    "sources": sources, "rows": _verify(stage)}
-        _install(stage, target, manifest)
-        return manifest
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
+        return _install(stage, target, {"from": "network", "sources": sources})
 
 
-def _sha256(path: Path) -> str:
+def _copy_sha256(src: Path, dest: Path) -> tuple[str, int]:
+    """Copy ``src`` to ``dest``, reading it once; its sha256 and size."""
     h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
+    size = 0
+    with src.open("rb") as fi, dest.open("wb") as fo:
+        while chunk := fi.read(1 << 20):
             h.update(chunk)
-    return h.hexdigest()
+            fo.write(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
 
 
 def _manifest_tsv(folder: Path) -> dict[str, tuple[int, str]]:
@@ -226,33 +240,25 @@ def update_from_folder(source: Path, target: Path, progress: Progress | None = N
     if not files:
         raise NoDatabaseError(f"{source} holds none of the expected databases ({', '.join(LAYOUT[:3])}, ...)")
     total = sum(p.stat().st_size for p in files)
-    stage = _stage(target)
-    try:
+    with _staged(target) as stage:
         done = 0
         digest = hashlib.sha256()
         checked = 0
         for p in files:
             rel = p.relative_to(source).as_posix()
-            sha = _sha256(p)
+            dest = stage / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            sha, size = _copy_sha256(p, dest)  # a mismatch below discards the whole stage
             if rel in expected:
-                size, want = expected[rel]
-                if sha != want or p.stat().st_size != size:
+                want_size, want = expected[rel]
+                if sha != want or size != want_size:
                     raise InputError(str(p), "whole file", f"sha256 {sha[:12]}... does not match MANIFEST.tsv "
                                                            f"({want[:12]}...)")
                 checked += 1
-            dest = stage / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(p, dest)
             digest.update(f"{rel}\0{sha}\n".encode())
-            done += p.stat().st_size
+            done += size
             if progress:
                 progress("copy", done, total)
-        manifest: dict[str, object] = {"fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                                       "from": str(source.resolve()),
-                    "files": len(files), "bytes": total, "sha256_of_files": digest.hexdigest(),
-                    "checked_against_manifest_tsv": checked, "rows": _verify(stage)}
-        _install(stage, target, manifest)
-        return manifest
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
+        return _install(stage, target, {"from": str(source.resolve()), "files": len(files), "bytes": total,
+                                        "sha256_of_files": digest.hexdigest(),
+                                        "checked_against_manifest_tsv": checked})
