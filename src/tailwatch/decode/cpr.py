@@ -67,21 +67,20 @@ def _mod(a: F64, b: F64 | float) -> F64:
     return np.where(a >= 0, r, r + np.abs(b))
 
 
-def airborne_global(
-    lat_even: F64, lon_even: F64, lat_odd: F64, lon_odd: F64, latest_odd: npt.NDArray[np.integer]
-) -> tuple[F64, F64]:
-    """Globally unambiguous airborne position from raw 17-bit CPR values of an even and an odd frame.
-
-    ``latest_odd`` is 1 where the odd frame is the more recent one (its
-    position is returned), 0 where the even one is.
-    """
+def _airborne_lats(lat_even: F64, lat_odd: F64) -> tuple[F64, F64]:
+    """Even and odd latitudes of an airborne CPR pair (raw 17-bit values), as rs1090 computes them."""
     cle, clo = lat_even / CPR_MAX, lat_odd / CPR_MAX
-    cne, cno = lon_even / CPR_MAX, lon_odd / CPR_MAX
     j = np.floor(59.0 * cle - 60.0 * clo + 0.5)
     le = (360.0 / 60.0) * (_mod(j, 60.0) + cle)
     lo = (360.0 / 59.0) * (_mod(j, 59.0) + clo)
-    le = np.where(le >= 270.0, le - 360.0, le)
-    lo = np.where(lo >= 270.0, lo - 360.0, lo)
+    return np.where(le >= 270.0, le - 360.0, le), np.where(lo >= 270.0, lo - 360.0, lo)
+
+
+def _airborne_position(
+    le: F64, lo: F64, lon_even: F64, lon_odd: F64, latest_odd: npt.NDArray[np.integer]
+) -> tuple[F64, F64]:
+    """The position of the more recent frame, given the pair's latitudes."""
+    cne, cno = lon_even / CPR_MAX, lon_odd / CPR_MAX
     odd = latest_odd.astype(bool)
     lat = np.where(odd, lo, le)
     n = nl(lat)
@@ -90,6 +89,18 @@ def airborne_global(
     lon = (360.0 / ni) * (_mod(m, ni) + np.where(odd, cno, cne))
     lon = np.where(lon >= 180.0, lon - 360.0, lon)
     return lat, lon
+
+
+def airborne_global(
+    lat_even: F64, lon_even: F64, lat_odd: F64, lon_odd: F64, latest_odd: npt.NDArray[np.integer]
+) -> tuple[F64, F64]:
+    """Globally unambiguous airborne position from raw 17-bit CPR values of an even and an odd frame.
+
+    ``latest_odd`` is 1 where the odd frame is the more recent one (its
+    position is returned), 0 where the even one is.
+    """
+    le, lo = _airborne_lats(lat_even, lat_odd)
+    return _airborne_position(le, lo, lon_even, lon_odd, latest_odd)
 
 
 def local(
@@ -121,15 +132,10 @@ def airborne_global_checked(
     lat_even: F64, lon_even: F64, lat_odd: F64, lon_odd: F64, latest_odd: npt.NDArray[np.integer]
 ) -> tuple[F64, F64]:
     """:func:`airborne_global` with NaN where the pair is inconsistent (latitude out of range, NL zones differ)."""
-    cle, clo = lat_even / CPR_MAX, lat_odd / CPR_MAX
-    j = np.floor(59.0 * cle - 60.0 * clo + 0.5)
-    le = (360.0 / 60.0) * (_mod(j, 60.0) + cle)
-    lo = (360.0 / 59.0) * (_mod(j, 59.0) + clo)
-    le = np.where(le >= 270.0, le - 360.0, le)
-    lo = np.where(lo >= 270.0, lo - 360.0, lo)
+    le, lo = _airborne_lats(lat_even, lat_odd)
     bad = (np.abs(le) > 90) | (np.abs(lo) > 90)
     bad |= nl(np.where(bad, 0.0, le)) != nl(np.where(bad, 0.0, lo))
-    lat, lon = airborne_global(lat_even, lon_even, lat_odd, lon_odd, latest_odd)
+    lat, lon = _airborne_position(le, lo, lon_even, lon_odd, latest_odd)
     return np.where(bad, np.nan, lat), np.where(bad, np.nan, lon)
 
 
