@@ -26,6 +26,7 @@ DataType(int32)
 from __future__ import annotations
 
 import enum
+from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
 
@@ -186,6 +187,34 @@ def icao_of(text: str) -> int:
         return int(t, 16)
     except ValueError:
         raise ValueError(f"not an ICAO 24-bit address: {text!r}") from None
+
+
+TimeLike = datetime | date | str
+
+
+def utc_time(value: TimeLike | None, end: bool = False) -> datetime | None:
+    """A UTC datetime from a datetime, date or ISO text (naive and ``Z`` mean UTC).
+
+    With ``end=True`` a bare date means the end of that day, as an exclusive bound (the next
+    midnight). Raises ``ValueError`` naming the text when it is not ISO 8601.
+
+    >>> utc_time("2023-08-20", end=True).isoformat()
+    '2023-08-21T00:00:00+00:00'
+    >>> utc_time("2023-08-20T10:00Z").isoformat()
+    '2023-08-20T10:00:00+00:00'
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = date.fromisoformat(text) if len(text) <= 10 else datetime.fromisoformat(text)
+        except ValueError as e:
+            raise ValueError(f"not an ISO date or time: {text!r} ({e})") from None
+    if not isinstance(value, datetime):
+        start = datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return start + timedelta(days=1) if end else start
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def empty(schema: pa.Schema) -> pa.Table:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import typer
+
+from tailwatch.schema import utc_time
 
 
 def parse_time(text: str | None, end: bool = False) -> datetime | None:
@@ -21,11 +23,9 @@ def parse_time(text: str | None, end: bool = False) -> datetime | None:
     if not text:
         return None
     try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        start, value = utc_time(text), utc_time(text, end=end)
     except ValueError as e:
-        raise typer.BadParameter(f"{text!r} is not an ISO date or time ({e}); e.g. 2023-08-20 or "
-                                 "2023-08-20T06:30") from None
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    if end and len(text.strip()) <= 10:
-        value += timedelta(days=1) - timedelta(microseconds=1)
-    return value
+        raise typer.BadParameter(f"{e}; e.g. 2023-08-20 or 2023-08-20T06:30") from None
+    assert start is not None and value is not None
+    # a bare date as an end: the commands' filters want an inclusive bound, its last microsecond
+    return value - timedelta(microseconds=1) if value != start else value

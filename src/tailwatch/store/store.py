@@ -17,7 +17,7 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from tailwatch.errors import StoreError
 from tailwatch.paths import default_store
-from tailwatch.schema import FINDINGS, LEGS, POSITIONS, STOPS, icao_of
+from tailwatch.schema import FINDINGS, LEGS, POSITIONS, STOPS, TimeLike, icao_of, utc_time
 from tailwatch.store import catalog
 from tailwatch.store.ingest import FileReport, IngestReport, Ledger, ProgressFn, ingest_paths, ingest_table
 from tailwatch.store.parts import DERIVED_DIR, list_parts, remove_leftovers, write_atomic
@@ -40,7 +40,6 @@ _SORT_KEYS = {"legs": "t_start", "stops": "arrival", "findings": "t_start"}
 #: Present while a writer works; if the writer is gone (lock free), the next open cleans up.
 _WRITING = ".writing"
 
-TimeLike = datetime | date | str
 IcaoLike = int | str | Sequence[int | str]
 
 
@@ -54,28 +53,6 @@ def _icao_list(icao24: IcaoLike | None) -> list[int] | None:
         return None
     items: Sequence[int | str] = [icao24] if isinstance(icao24, int | str) else icao24
     return [v if isinstance(v, int) else icao_of(v) for v in items]
-
-
-def _time(value: TimeLike | None, end: bool = False) -> datetime | None:
-    """A UTC datetime from a datetime, date or ISO text; a bare date as ``until`` means the end of that day.
-
-    >>> _time("2023-08-20", end=True).isoformat()
-    '2023-08-21T00:00:00+00:00'
-    >>> _time("2023-08-20T10:00Z").isoformat()
-    '2023-08-20T10:00:00+00:00'
-    """
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"not an ISO date or time: {text!r}") from None
-    if not isinstance(value, datetime):
-        start = datetime(value.year, value.month, value.day, tzinfo=UTC)
-        return start + timedelta(days=1) if end else start
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _sql_list(paths: Sequence[Path | str]) -> str:
@@ -293,7 +270,7 @@ class Store:
         if ids is not None:
             conds.append("list_contains($ids, icao24)" if len(ids) > 1 else "icao24 = $ids[1]")
             params["ids"] = ids
-        t0, t1 = _time(since), _time(until, end=True)
+        t0, t1 = utc_time(since), utc_time(until, end=True)
         days: set[str] | None = None
         if t0 is not None:
             conds.append("time >= $t0")
