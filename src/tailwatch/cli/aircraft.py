@@ -12,7 +12,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from tailwatch import paths
-from tailwatch.cli.context import _not_hex_hint
+from tailwatch.cli.context import DB_OPTION, _not_hex_hint
 from tailwatch.cli.output import FORMAT_OPTION, Format, emit, messages, screen
 from tailwatch.errors import InputError, NoDatabaseError, TailwatchError
 from tailwatch.schema import icao_of
@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
     @app.command("aircraft")
     def aircraft(
         query: Annotated[str, typer.Argument(help="hex address, registration (any spelling), operator or type")],
-        db: Annotated[Path | None, typer.Option("--db", help="database folder (default: where `tailwatch db update` put it)")] = None,
+        db: Annotated[Path | None, DB_OPTION] = None,
         limit: Annotated[int, typer.Option("--limit", "-n", help="at most this many matches")] = 20,
         fmt: Format = FORMAT_OPTION,
     ) -> None:
@@ -148,7 +148,7 @@ def register(app: typer.Typer) -> None:
 
     @db_app.command("status")
     def db_status(
-        db: Annotated[Path | None, typer.Option("--db", help="database folder (default: where `tailwatch db update` put it)")] = None,
+        db: Annotated[Path | None, DB_OPTION] = None,
         fmt: Format = FORMAT_OPTION,
     ) -> None:
         """Which databases are installed: origin, sha256, size, when fetched, rows loaded."""

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from tailwatch.cli.context import DB_OPTION, STORE_OPTION
 from tailwatch.cli.options import parse_time
 from tailwatch.cli.output import FORMAT_OPTION, Format, emit, messages
 from tailwatch.errors import InputError, TailwatchError
@@ -80,8 +81,8 @@ def register(app: typer.Typer) -> None:
         country: Annotated[str | None, typer.Option("--country", help="ISO country code (registry or places)")] = None,
         since: Annotated[str | None, typer.Option("--since", help="ISO date/time")] = None,
         until: Annotated[str | None, typer.Option("--until", help="ISO date/time (a bare date includes the day)")] = None,
-        store: Annotated[Path | None, typer.Option("--store", help="store folder (default: XDG data folder)")] = None,
-        db: Annotated[Path | None, typer.Option("--db", help="aircraft databases (default: where `tailwatch db update` put them)")] = None,
+        store: Annotated[Path | None, STORE_OPTION] = None,
+        db: Annotated[Path | None, DB_OPTION] = None,
         build: Annotated[bool, typer.Option("--build", help="recompute the findings even when they look up to date (they are built automatically when missing or older than the data)")] = False,
         config: Annotated[Path | None, typer.Option("--config", help="thresholds YAML (default: config dir findings.yaml)")] = None,
         sets: Annotated[list[str] | None, typer.Option("--set", help="override a threshold: section.name=value")] = None,

@@ -19,6 +19,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from tailwatch.cli.context import DB_OPTION, STORE_OPTION
 from tailwatch.cli.options import parse_time
 from tailwatch.cli.output import FORMAT_OPTION, Format, emit, messages, screen
 
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 FORMATS = ("auto", "beast", "avr", "sbs", "hexcsv", "rs1090", "readsb-trace", "readsb-hist", "opensky",
            "traffic", "fr24")
 
-STORE_OPTION = typer.Option(None, "--store", help="Store folder (default $TAILWATCH_STORE or the XDG data folder).")
 
 
 def _open(store: Path | None, create: bool = True) -> Store:
@@ -191,7 +191,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def ingest(
         paths: Annotated[list[str], typer.Argument(help="Files, folders (searched recursively) or globs; .gz is fine.")],
-        store: Path | None = STORE_OPTION,
+        store: Annotated[Path | None, STORE_OPTION] = None,
         fmt: Annotated[str, typer.Option("--format", help="Input format: " + "|".join(FORMATS))] = "auto",
         receiver: Annotated[str | None, typer.Option("--receiver", help="Receiver id recorded with every row.")] = None,
         start_time: Annotated[str | None, typer.Option("--start-time", help="ISO time of the first frame, for captures without absolute times.")] = None,
@@ -249,8 +249,8 @@ def register(app: typer.Typer) -> None:
         until: Annotated[str | None, typer.Option("--until", help="ISO date/time (UTC), exclusive; a date includes the day.")] = None,
         fmt: Format = FORMAT_OPTION,
         out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
-        store: Path | None = STORE_OPTION,
-        db: Annotated[Path | None, typer.Option("--db", help="Aircraft database folder (default: where `tailwatch db update` put it).")] = None,
+        store: Annotated[Path | None, STORE_OPTION] = None,
+        db: Annotated[Path | None, DB_OPTION] = None,
     ) -> None:
         """Positions of an aircraft (or of every aircraft the query names), in time order."""
         from tailwatch.cli.context import describe_selection, resolve_aircraft, store_identity
@@ -266,7 +266,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def files(
         fmt: Format = FORMAT_OPTION,
-        store: Path | None = STORE_OPTION,
+        store: Annotated[Path | None, STORE_OPTION] = None,
     ) -> None:
         """Files in the store with rows read/stored, duplicates, rejects and status."""
         st = _open(store, create=False)

@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from tailwatch.cli.context import DB_OPTION, STORE_OPTION
 from tailwatch.cli.options import parse_time
 from tailwatch.cli.output import FORMAT_OPTION, Format, emit, messages
 from tailwatch.schema import TIME
@@ -226,8 +227,8 @@ def register(app: typer.Typer) -> None:
             airport: Annotated[str | None, typer.Option("--airport", help="ICAO airport code (origin, destination, touch-and-go, go-around, diversion; for stops: the stop's airport)")] = None,
             since: Annotated[str | None, typer.Option("--since", help="ISO date/time (UTC)")] = None,
             until: Annotated[str | None, typer.Option("--until", help="ISO date/time (a bare date includes that day)")] = None,
-            store: Annotated[Path | None, typer.Option("--store", help="store folder (default $TAILWATCH_STORE or the XDG data dir)")] = None,
-            db: Annotated[Path | None, typer.Option("--db", help="aircraft database folder")] = None,
+            store: Annotated[Path | None, STORE_OPTION] = None,
+            db: Annotated[Path | None, DB_OPTION] = None,
             sets: Annotated[list[str] | None, typer.Option("--set", help="threshold override name=value, e.g. max_gap_s=900 (see docs/legs.md)")] = None,
             full: Annotated[bool, typer.Option("--wide", "--all-columns", help="show every column in the table format (narrow terminals get a short set)")] = False,
             fmt: Format = FORMAT_OPTION,

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from tailwatch.cli.context import DB_OPTION, STORE_OPTION
 from tailwatch.cli.output import messages
 
 
@@ -49,15 +50,13 @@ def _identity(store: Any, db: Path | None, err: Console) -> tuple[Any, bool]:
 
 def verify_command(
     article: Annotated[Path, typer.Argument(help="The article: a UTF-8 text file, or - for standard input.")],
-    store: Annotated[Path | None, typer.Option("--store", help="Store folder (default $TAILWATCH_STORE "
-                                               "or the XDG data folder).")] = None,
+    store: Annotated[Path | None, STORE_OPTION] = None,
     year: Annotated[int | None, typer.Option("--year", min=1900, max=2100,
                                              help="Year of dates written without one (default: the "
                                                   "year the article states most often).")] = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md, json, html, table or csv (one row per claim)")] = ReportFormat.md,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of standard output.")] = None,
-    db: Annotated[Path | None, typer.Option("--db", help="Aircraft database folder (default: where "
-                                            "`tailwatch db update` puts it).")] = None,
+    db: Annotated[Path | None, DB_OPTION] = None,
 ) -> None:
     """Check each claim of ARTICLE against the data: supported, contradicted, not observable or ambiguous.
 
